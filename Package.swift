@@ -9,10 +9,28 @@ let releaseSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "Portico",
+    products: [
+        .executable(name: "portico", targets: ["portico"])
+    ],
     targets: [
         .target(name: "CLinux"),
         .target(name: "Reactor", dependencies: ["CLinux"], swiftSettings: releaseSettings),
-        .testTarget(name: "ReactorTests", dependencies: ["Reactor"]),
+        .target(name: "HTTP1", swiftSettings: releaseSettings),
+        .target(name: "Gateway", dependencies: ["HTTP1"], swiftSettings: releaseSettings),
+        .target(
+            name: "GatewayRuntime",
+            dependencies: ["Reactor", "HTTP1", "Gateway"],
+            swiftSettings: releaseSettings
+        ),
+        .executableTarget(name: "portico", dependencies: ["GatewayRuntime"], swiftSettings: releaseSettings),
+        .target(name: "PorticoTesting"),
+        .testTarget(name: "ReactorTests", dependencies: ["Reactor", "PorticoTesting"]),
+        .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
+        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "HTTP1"]),
+        .testTarget(
+            name: "GatewayRuntimeTests",
+            dependencies: ["GatewayRuntime", "Gateway", "HTTP1", "Reactor", "PorticoTesting"]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -93,7 +93,8 @@ private final class EchoOnce: IOHandler {
 
     @Test func deliversSocketReadinessToHandlers() throws {
         var pair: [Int32] = [0, 0]
-        #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0, &pair) == 0)
+        #expect(
+            socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0, &pair) == 0)
         try withRunningLoop { loop in
             let received = Mutex<[UInt8]?>(nil)
             let reader = pair[0]

@@ -84,7 +84,8 @@ public final class EventLoop: @unchecked Sendable {
         let index = Int(fd)
         if index >= handlers.count {
             handlers.append(
-                contentsOf: repeatElement(Slot(handler: nil, generation: 0), count: index + 1 - handlers.count))
+                contentsOf: repeatElement(
+                    Slot(handler: nil, generation: 0), count: index + 1 - handlers.count))
         }
         nextGeneration = nextGeneration == UInt32.max ? 1 : nextGeneration + 1
         let generation = nextGeneration

@@ -88,7 +88,9 @@ public enum Socket {
         return value
     }
 
-    public static func setOption(_ fd: Int32, _ level: Int32, _ name: Int32, _ value: Int32) throws(SystemError) {
+    public static func setOption(_ fd: Int32, _ level: Int32, _ name: Int32, _ value: Int32)
+        throws(SystemError)
+    {
         var v = value
         guard setsockopt(fd, level, name, &v, socklen_t(MemoryLayout<Int32>.size)) == 0 else {
             throw SystemError("setsockopt", errno: errno)
@@ -109,19 +111,24 @@ public enum Socket {
 
     /// Reads into `buffer`; `.processed(0)` means end of stream.
     @inline(__always)
-    public static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> IOResult {
+    public static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) throws(SystemError)
+        -> IOResult
+    {
         try retryingSyscall("read") { Glibc.read(fd, buffer.baseAddress, buffer.count) }
     }
 
     /// Writes from `buffer` without raising SIGPIPE.
     @inline(__always)
-    public static func write(_ fd: Int32, from buffer: UnsafeRawBufferPointer) throws(SystemError) -> IOResult {
+    public static func write(_ fd: Int32, from buffer: UnsafeRawBufferPointer) throws(SystemError) -> IOResult
+    {
         try retryingSyscall("write") { Glibc.send(fd, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL)) }
     }
 
     /// Gathers several buffers into one write.
     @inline(__always)
-    public static func writev(_ fd: Int32, _ vectors: UnsafeBufferPointer<iovec>) throws(SystemError) -> IOResult {
+    public static func writev(_ fd: Int32, _ vectors: UnsafeBufferPointer<iovec>) throws(SystemError)
+        -> IOResult
+    {
         try retryingSyscall("writev") { Glibc.writev(fd, vectors.baseAddress, Int32(vectors.count)) }
     }
 

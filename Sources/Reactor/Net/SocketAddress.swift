@@ -97,7 +97,8 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
             let bytes = withUnsafeBytes(of: addr.sin6_addr) { Array($0) }
             // An IPv4-mapped IPv6 peer (::ffff:a.b.c.d) is reported as the IPv4 address.
             if bytes[0..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xff && bytes[11] == 0xff {
-                let ip = UInt32(bytes[12]) << 24 | UInt32(bytes[13]) << 16 | UInt32(bytes[14]) << 8
+                let ip =
+                    UInt32(bytes[12]) << 24 | UInt32(bytes[13]) << 16 | UInt32(bytes[14]) << 8
                     | UInt32(bytes[15])
                 self.init(ipv4: ip, port: UInt16(bigEndian: addr.sin6_port))
             } else {

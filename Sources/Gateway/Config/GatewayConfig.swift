@@ -1,0 +1,53 @@
+/// The whole validated configuration file (SPEC section 2), with every default filled in.
+///
+/// Produced by ``ConfigLoader/load(json:resolve:)``; immutable once loaded. Upstreams and routes
+/// keep file order.
+public struct GatewayConfig: Sendable, Equatable {
+    /// Event-loop threads; 0 (the default) means one per CPU core.
+    public var workers: Int
+    /// Public listeners; at least one.
+    public var listeners: [ListenerConfig]
+    /// The admin endpoint; nil (the default) disables it.
+    public var admin: AdminConfig?
+    /// Size and connection limits; defaults as in ``LimitsConfig``.
+    public var limits: LimitsConfig
+    /// Client-side timeouts; defaults as in ``TimeoutsConfig``.
+    public var timeouts: TimeoutsConfig
+    /// Where access-log lines go; stdout by default.
+    public var accessLog: AccessLogConfig
+    /// Upstream pools in file order; names are unique. Empty by default.
+    public var upstreams: [UpstreamConfig]
+    /// Routes in file order; at least one. The index of a route is its identity in a ``RouteTable``.
+    public var routes: [RouteConfig]
+
+    /// Creates a configuration; every argument but `listeners` and `routes` has the SPEC default.
+    public init(
+        workers: Int = 0,
+        listeners: [ListenerConfig],
+        admin: AdminConfig? = nil,
+        limits: LimitsConfig = LimitsConfig(),
+        timeouts: TimeoutsConfig = TimeoutsConfig(),
+        accessLog: AccessLogConfig = AccessLogConfig(),
+        upstreams: [UpstreamConfig] = [],
+        routes: [RouteConfig]
+    ) {
+        self.workers = workers
+        self.listeners = listeners
+        self.admin = admin
+        self.limits = limits
+        self.timeouts = timeouts
+        self.accessLog = accessLog
+        self.upstreams = upstreams
+        self.routes = routes
+    }
+
+    /// The position of the upstream called `name` in ``upstreams``, if there is one.
+    public func upstreamIndex(named name: String) -> Int? {
+        upstreams.firstIndex { $0.name == name }
+    }
+
+    /// The upstream called `name`, if there is one.
+    public func upstream(named name: String) -> UpstreamConfig? {
+        upstreamIndex(named: name).map { upstreams[$0] }
+    }
+}

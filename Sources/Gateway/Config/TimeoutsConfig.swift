@@ -1,0 +1,20 @@
+/// Client-side timeouts (`timeouts`).
+public struct TimeoutsConfig: Sendable, Equatable {
+    /// Time a client has to deliver a whole request head (`requestHeaderMs`); default 10 s.
+    public var requestHeader: TimeSpan
+    /// Keep-alive idle time, and the longest silence while a body flows (`idleMs`); default 60 s.
+    public var idle: TimeSpan
+    /// Longest graceful drain on shutdown or reload (`drainMs`); default 15 s.
+    public var drain: TimeSpan
+
+    /// Creates timeouts with the SPEC defaults.
+    public init(
+        requestHeader: TimeSpan = .milliseconds(10000),
+        idle: TimeSpan = .milliseconds(60000),
+        drain: TimeSpan = .milliseconds(15000)
+    ) {
+        self.requestHeader = requestHeader
+        self.idle = idle
+        self.drain = drain
+    }
+}

@@ -1,0 +1,96 @@
+/// A fixed-capacity byte buffer with a read and a write index, used for socket I/O.
+///
+/// Its memory is allocated on first use and can be released when empty, so an idle
+/// keep-alive connection holds no buffer. Loop-confined; not copyable, so two owners can
+/// never share (and double-free) one allocation.
+struct ByteBuffer: ~Copyable {
+    private var storage: UnsafeMutableRawBufferPointer?
+    let capacity: Int
+    private(set) var readIndex = 0
+    private(set) var writeIndex = 0
+
+    init(capacity: Int) {
+        self.capacity = capacity
+    }
+
+    deinit { storage?.deallocate() }
+
+    /// Bytes written and not yet consumed.
+    var readableCount: Int { writeIndex - readIndex }
+    var isEmpty: Bool { readIndex == writeIndex }
+    /// Room left at the end (after compaction, if `compact()` was called).
+    var writableCount: Int { capacity - writeIndex }
+    var isAllocated: Bool { storage != nil }
+
+    /// The unread bytes. Valid until the next mutation.
+    var readable: UnsafeRawBufferPointer {
+        guard let storage else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        return UnsafeRawBufferPointer(rebasing: storage[readIndex..<writeIndex])
+    }
+
+    /// The free space at the end, for a read(2) to fill; call `didWrite` after.
+    mutating func writableSpace() -> UnsafeMutableRawBufferPointer {
+        let storage = ensureStorage()
+        return UnsafeMutableRawBufferPointer(rebasing: storage[writeIndex..<capacity])
+    }
+
+    mutating func didWrite(_ count: Int) {
+        precondition(writeIndex + count <= capacity)
+        writeIndex += count
+    }
+
+    mutating func consume(_ count: Int) {
+        precondition(count <= readableCount)
+        readIndex += count
+        if readIndex == writeIndex {
+            readIndex = 0
+            writeIndex = 0
+        }
+    }
+
+    /// Moves unread bytes to the front so the whole free space is at the end.
+    mutating func compact() {
+        guard readIndex > 0, let storage else { return }
+        let count = readableCount
+        if count > 0 {
+            storage.baseAddress!.copyMemory(from: storage.baseAddress! + readIndex, byteCount: count)
+        }
+        readIndex = 0
+        writeIndex = count
+    }
+
+    /// Compacts only when the free space at the end is below `minimum`.
+    mutating func makeRoom(atLeast minimum: Int) {
+        if writableCount < minimum { compact() }
+    }
+
+    /// Appends bytes; the caller checks room first (`writableCount`, after compaction).
+    mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        guard bytes.count > 0 else { return }
+        if writableCount < bytes.count { compact() }
+        precondition(writableCount >= bytes.count, "ByteBuffer overflow")
+        let storage = ensureStorage()
+        (storage.baseAddress! + writeIndex).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+        writeIndex += bytes.count
+    }
+
+    mutating func append(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { append($0) }
+    }
+
+    /// Frees the memory when nothing is buffered (idle connections hold no buffer).
+    mutating func releaseIfEmpty() {
+        guard isEmpty, let storage else { return }
+        storage.deallocate()
+        self.storage = nil
+        readIndex = 0
+        writeIndex = 0
+    }
+
+    private mutating func ensureStorage() -> UnsafeMutableRawBufferPointer {
+        if let storage { return storage }
+        let fresh = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)
+        storage = fresh
+        return fresh
+    }
+}

@@ -1,0 +1,52 @@
+/// Byte-level helpers for the hot path (no String).
+enum Bytes {
+    @inline(__always)
+    static func lower(_ byte: UInt8) -> UInt8 {
+        byte >= 0x41 && byte <= 0x5a ? byte | 0x20 : byte
+    }
+
+    /// Case-insensitive equality of two byte strings (ASCII).
+    static func equalsIgnoringCase(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+        guard a.count == b.count else { return false }
+        for i in 0..<a.count where lower(a[i]) != lower(b[i]) { return false }
+        return true
+    }
+
+    static func equalsIgnoringCase(_ a: UnsafeRawBufferPointer, _ b: [UInt8]) -> Bool {
+        b.withUnsafeBytes { equalsIgnoringCase(a, $0) }
+    }
+
+    /// Calls `body` with each comma-separated element of a list field value, trimmed of
+    /// spaces and tabs (RFC 9110 §5.6.1), skipping empty elements.
+    static func forEachListElement(_ value: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> Void)
+    {
+        var start = 0
+        let count = value.count
+        while start <= count {
+            var end = start
+            while end < count && value[end] != UInt8(ascii: ",") { end += 1 }
+            var s = start
+            var e = end
+            while s < e && (value[s] == 0x20 || value[s] == 0x09) { s += 1 }
+            while e > s && (value[e - 1] == 0x20 || value[e - 1] == 0x09) { e -= 1 }
+            if e > s { body(UnsafeRawBufferPointer(rebasing: value[s..<e])) }
+            start = end + 1
+        }
+    }
+
+    /// Appends the decimal text of `value`.
+    static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
+        if value < 0 {
+            out.append(UInt8(ascii: "-"))
+            appendDecimal(-value, to: &out)
+            return
+        }
+        if value >= 10 { appendDecimal(value / 10, to: &out) }
+        out.append(UInt8(ascii: "0") + UInt8(value % 10))
+    }
+
+    static func appendDecimal(_ value: UInt64, to out: inout [UInt8]) {
+        if value >= 10 { appendDecimal(value / 10, to: &out) }
+        out.append(UInt8(ascii: "0") + UInt8(value % 10))
+    }
+}

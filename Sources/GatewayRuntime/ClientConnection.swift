@@ -1,0 +1,348 @@
+import Gateway
+import HTTP1
+import Reactor
+
+/// One client connection on one loop: reads requests, hands each to a `ProxyExchange` or
+/// answers it directly, and writes responses in request order.
+///
+/// Pipelined requests are served one at a time: the next head is parsed only after the
+/// current response is complete, so responses can never overtake each other.
+final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
+    enum Phase {
+        /// Waiting for (the rest of) a request head.
+        case awaitingHead
+        /// A request is being proxied.
+        case exchanging
+        /// The last response is being written; close when it is out.
+        case closingAfterFlush
+        case closed
+    }
+
+    let fd: Int32
+    unowned let worker: Worker
+    let peer: SocketAddress?
+    let listener: RuntimeListener
+    var phase: Phase = .awaitingHead
+    var input: ByteBuffer
+    var output: ByteBuffer
+    /// Bytes of a large gateway-made response that did not fit in `output` yet.
+    private var overflow: [UInt8] = []
+    var readable = false
+    var writable = true
+    /// The peer closed its side (or reset); nothing more will arrive.
+    var peerClosed = false
+    /// epoll reported a hangup: the end of the stream is near, and no further edge will say so.
+    private var hangupSeen = false
+    var parser: RequestHeadParser
+    var exchange: ProxyExchange?
+    private(set) lazy var timer = LoopTimer(handler: self)
+    var requestsServed = 0
+    /// Set once the first byte of the current request head arrived (for requestHeaderMs).
+    private var headStarted = false
+    let acceptedAt: UInt64
+
+    init(fd: Int32, worker: Worker, peer: SocketAddress?, listener: RuntimeListener) {
+        self.fd = fd
+        self.worker = worker
+        self.peer = peer
+        self.listener = listener
+        let snapshot = worker.snapshot
+        self.input = ByteBuffer(capacity: snapshot.bufferBytes)
+        self.output = ByteBuffer(capacity: snapshot.bufferBytes)
+        self.parser = RequestHeadParser(
+            limits: HeadLimits(maxHeaderBytes: snapshot.config.limits.maxRequestHeaderBytes))
+        self.acceptedAt = worker.loop.now
+    }
+
+    var timeouts: TimeoutsConfig { worker.snapshot.config.timeouts }
+
+    /// Starts serving: the header timeout runs from accept for the first request.
+    func start() throws(SystemError) {
+        Socket.setNoDelay(fd)
+        try worker.loop.register(fd, handler: self)
+        worker.loop.schedule(timer, inMilliseconds: Int(timeouts.requestHeader.milliseconds))
+        headStarted = true
+    }
+
+    // MARK: Events
+
+    func handleIO(_ events: IOEvents) {
+        if events.contains(.writable) { writable = true }
+        if !events.intersection([.readable, .readHangup, .hangup, .error]).isEmpty { readable = true }
+        if !events.intersection([.readHangup, .hangup, .error]).isEmpty { hangupSeen = true }
+        if writable && !output.isEmpty {
+            guard flush() else { return }
+        }
+        drive()
+    }
+
+    func timerFired(_ timer: LoopTimer) {
+        switch phase {
+        case .awaitingHead:
+            if input.isEmpty && !headStarted {
+                close()  // idle keep-alive connection
+            } else {
+                respondWithError(
+                    ProxyError(.requestTimeout, "the request header was not received in time"), closing: true)
+            }
+        case .exchanging:
+            exchange?.clientIdleTimeout()
+        case .closingAfterFlush:
+            close()  // the client stopped reading the last response
+        case .closed:
+            break
+        }
+    }
+
+    // MARK: Reading requests
+
+    /// True while `drive()` runs, so a request finishing inside it does not re-enter it.
+    private var isDriving = false
+
+    func runDeferred() { drive() }
+
+    /// Makes as much progress as the sockets allow.
+    func drive() {
+        let wasDriving = isDriving
+        isDriving = true
+        defer { isDriving = wasDriving }
+        while true {
+            switch phase {
+            case .awaitingHead:
+                guard output.isEmpty else { return }  // the previous response is still going out
+                if !input.isEmpty {
+                    if !headStarted {
+                        headStarted = true
+                        worker.loop.schedule(timer, inMilliseconds: Int(timeouts.requestHeader.milliseconds))
+                    }
+                    if parseHead() { continue }
+                    if phase != .awaitingHead { continue }
+                }
+                guard readMore() else { return }
+            case .exchanging:
+                guard let exchange else { return }
+                exchange.pumpRequestBody()
+                if phase == .exchanging && readable && !peerClosed && input.readableCount < input.capacity {
+                    if !readMore() && phase == .exchanging { return }
+                    continue
+                }
+                return
+            case .closingAfterFlush:
+                if output.isEmpty { close() }
+                return
+            case .closed:
+                return
+            }
+        }
+    }
+
+    /// Reads what the socket has; false when nothing new can be read now.
+    private func readMore() -> Bool {
+        guard readable, !peerClosed else { return false }
+        switch input.fill(from: fd) {
+        case .progressed(let drained):
+            // After a hangup no new edge will come, so keep reading until the end is seen.
+            if drained && !hangupSeen { readable = false }
+            return true
+        case .wouldBlock:
+            readable = false
+            return false
+        case .bufferFull:
+            return false
+        case .endOfStream:
+            peerClosed = true
+            peerWentAway()
+            return false
+        case .failed:
+            peerClosed = true
+            peerWentAway()
+            return false
+        }
+    }
+
+    private func peerWentAway() {
+        switch phase {
+        case .awaitingHead:
+            close()
+        case .exchanging:
+            exchange?.clientGone()
+        case .closingAfterFlush, .closed:
+            close()
+        }
+    }
+
+    /// Tries to parse a head from the input; true when a request was started.
+    private func parseHead() -> Bool {
+        let result: HeadParseResult<RequestHead>
+        do {
+            result = try parser.parse(input.readable)
+        } catch {
+            respondWithError(Self.proxyError(for: error), closing: true)
+            return false
+        }
+        guard case .complete(let head) = result else {
+            if input.writableCount == 0 && input.readableCount >= input.capacity {
+                respondWithError(
+                    ProxyError(.headersTooLarge, "the request header is too large"), closing: true)
+            }
+            return false
+        }
+        worker.loop.cancel(timer)
+        headStarted = false
+        requestsServed += 1
+        worker.handleRequest(head, on: self)
+        return phase == .exchanging
+    }
+
+    static func proxyError(for error: HTTP1ParseError) -> ProxyError {
+        switch error {
+        case .badRequest(let reason): return ProxyError(.badRequest, reason)
+        case .uriTooLong: return ProxyError(.uriTooLong, "the request target is too long")
+        case .headersTooLarge: return ProxyError(.headersTooLarge, "the request header is too large")
+        case .notImplemented(let reason): return ProxyError(.notImplemented, reason)
+        case .versionNotSupported:
+            return ProxyError(.versionNotSupported, "only HTTP/1.0 and HTTP/1.1 are served")
+        case .badResponse(let reason): return ProxyError(.badRequest, reason)
+        }
+    }
+
+    // MARK: Writing responses
+
+    /// Writes pending output; false when the connection failed (it is then closed).
+    @discardableResult
+    func flush() -> Bool {
+        while writable && !output.isEmpty {
+            switch output.flush(to: fd) {
+            case .flushed:
+                if !overflow.isEmpty {
+                    let count = min(overflow.count, output.capacity)
+                    overflow.withUnsafeBytes {
+                        output.append(UnsafeRawBufferPointer(rebasing: $0[0..<count]))
+                    }
+                    overflow.removeFirst(count)
+                    continue
+                }
+                if phase == .closingAfterFlush {
+                    close()
+                    return false
+                }
+                output.releaseIfEmpty()
+            case .wouldBlock:
+                writable = false
+            case .failed:
+                peerClosed = true
+                if phase == .exchanging, let exchange {
+                    exchange.clientGone()
+                } else {
+                    close()
+                }
+                return false
+            }
+        }
+        return true
+    }
+
+    /// Answers the current request with a gateway error (no exchange running). Without a
+    /// request context (the head could not be parsed) the answer is HTTP/1.1 and closes.
+    func respondWithError(_ error: ProxyError, request: RequestContext? = nil, closing: Bool) {
+        let id = request?.requestID ?? worker.newRequestID()
+        let body = GatewayErrorBody.make(error, requestID: id)
+        let close = closing || error.closesClientConnection || !(request?.keepAlive ?? false)
+        writeResponse(
+            status: error.status, body: body, contentType: Self.jsonType,
+            extraHeaders: [(Self.gatewayErrorName, Array(error.code.utf8)), (Self.requestIDName, id)],
+            close: close, request: request)
+        if request == nil {
+            worker.recordUnparsedRequest(status: error.status, error: error, requestID: id, client: self)
+        }
+    }
+
+    static let jsonType = Array("application/json".utf8)
+    static let gatewayErrorName = Array("X-Gateway-Error".utf8)
+    static let requestIDName = Array("X-Request-Id".utf8)
+
+    /// Writes a complete gateway-made response and moves to the next request (or closing).
+    func writeResponse(
+        status: Int, body: [UInt8], contentType: [UInt8], extraHeaders: [([UInt8], [UInt8])],
+        close: Bool, request: RequestContext?, routeHeaders: HeaderRules? = nil
+    ) {
+        let headOnly = request?.method == .head
+        let version = request?.version ?? .http11
+        var out: [UInt8] = []
+        out.reserveCapacity(256 + body.count)
+        HTTP1Writer.statusLine(status: status, into: &out)
+        HTTP1Writer.field(name: "Date".utf8, value: worker.dateCache.current(), into: &out)
+        HTTP1Writer.field(name: "Content-Type".utf8, value: contentType, into: &out)
+        var length: [UInt8] = []
+        Bytes.appendDecimal(body.count, to: &length)
+        HTTP1Writer.field(name: "Content-Length".utf8, value: length, into: &out)
+        HTTP1Writer.field(name: "Via".utf8, value: "1.1 portico".utf8, into: &out)
+        for (name, value) in extraHeaders { HTTP1Writer.field(name: name, value: value, into: &out) }
+        if let routeHeaders {
+            for entry in routeHeaders.set {
+                HTTP1Writer.field(name: entry.name, value: entry.value, into: &out)
+            }
+        }
+        if close {
+            HTTP1Writer.field(name: "Connection".utf8, value: "close".utf8, into: &out)
+        } else if version == .http10 {
+            HTTP1Writer.field(name: "Connection".utf8, value: "keep-alive".utf8, into: &out)
+        }
+        HTTP1Writer.endOfHead(into: &out)
+        if !headOnly { out.append(contentsOf: body) }
+        enqueue(out)
+        finishRequest(close: close)
+    }
+
+    /// Queues bytes for the client. What does not fit in the buffer waits in `overflow`
+    /// (only gateway-made responses, whose size the configuration bounds, take this path).
+    func enqueue(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { raw in
+            output.makeRoom(atLeast: raw.count)
+            let fitting = min(raw.count, output.writableCount)
+            output.append(UnsafeRawBufferPointer(rebasing: raw[0..<fitting]))
+            if fitting < raw.count { overflow.append(contentsOf: raw[fitting...]) }
+        }
+        flush()
+    }
+
+    /// The current request is done; serve the next one or close.
+    func finishRequest(close: Bool) {
+        exchange = nil
+        if close || peerClosed || worker.isDraining {
+            phase = .closingAfterFlush
+            if output.isEmpty {
+                self.close()
+            } else {
+                worker.loop.schedule(timer, inMilliseconds: Int(timeouts.idle.milliseconds))
+            }
+            return
+        }
+        phase = .awaitingHead
+        parser.reset()
+        headStarted = false
+        if input.isEmpty {
+            input.releaseIfEmpty()
+            worker.loop.schedule(timer, inMilliseconds: Int(timeouts.idle.milliseconds))
+        } else {
+            headStarted = true
+            worker.loop.schedule(timer, inMilliseconds: Int(timeouts.requestHeader.milliseconds))
+        }
+        // A pipelined request may be waiting in the input already; serve it on the next
+        // iteration (not recursively, so a long pipeline cannot grow the stack).
+        if !isDriving && (!input.isEmpty || readable) { worker.loop.deferToNextIteration(self) }
+    }
+
+    func close() {
+        guard phase != .closed else { return }
+        phase = .closed
+        if let exchange {
+            self.exchange = nil
+            exchange.clientGone()
+        }
+        worker.loop.cancel(timer)
+        worker.loop.deregister(fd)
+        closeDescriptor(fd)
+        worker.clientClosed(self)
+    }
+}

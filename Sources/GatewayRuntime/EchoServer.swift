@@ -1,0 +1,217 @@
+import Gateway
+import HTTP1
+import Reactor
+import Synchronization
+
+/// `portico echo`: a tiny keep-alive upstream that answers every request with 200 and a
+/// JSON description of it (SPEC section 12), for demos, tests and benchmarks.
+public final class EchoServer: Sendable {
+    private let loop: EventLoop
+    private let listenFD: Int32
+    private let thread = Mutex<LoopThread?>(nil)
+    /// The bound address (its port is real even when asked for port 0).
+    public let address: SocketAddress
+
+    public init(address: ConfigAddress, name: String) throws(SystemError) {
+        loop = try EventLoop()
+        listenFD = try Socket.listen(on: SocketAddress(address))
+        self.address = try Socket.localAddress(listenFD)
+        let bound = LoopBound(EchoAcceptor(fd: listenFD, loop: loop, name: name), loop: loop)
+        let loop = self.loop
+        loop.execute { try? bound.value.start() }
+        thread.withLock { $0 = LoopThread.start { loop.run() } }
+    }
+
+    /// Stops the loop and waits for its thread.
+    public func stop() {
+        loop.stop()
+        let running = thread.withLock { current -> LoopThread? in
+            let taken = current
+            current = nil
+            return taken
+        }
+        running?.join()
+    }
+}
+
+private final class EchoAcceptor: IOHandler {
+    let fd: Int32
+    let loop: EventLoop
+    let name: String
+
+    init(fd: Int32, loop: EventLoop, name: String) {
+        self.fd = fd
+        self.loop = loop
+        self.name = name
+    }
+
+    func start() throws(SystemError) {
+        try loop.registerListener(fd, handler: self)
+    }
+
+    func handleIO(_ events: IOEvents) {
+        while case .connection(let client, _) = Socket.accept(fd) {
+            let connection = EchoConnection(fd: client, loop: loop, name: name)
+            do {
+                try loop.register(client, handler: connection)
+                connection.retainSelf = connection
+            } catch {
+                closeDescriptor(client)
+            }
+        }
+    }
+}
+
+private final class EchoConnection: IOHandler {
+    let fd: Int32
+    let loop: EventLoop
+    let name: String
+    var input = ByteBuffer(capacity: 64 * 1024)
+    var output: [UInt8] = []
+    var parser = RequestHeadParser(limits: HeadLimits(maxHeaderBytes: 32 * 1024))
+    var pending: (head: RequestHead, description: [UInt8], decoder: BodyDecoder, bodyBytes: Int)?
+    var writable = true
+    /// Registered connections keep themselves alive until they close.
+    var retainSelf: EchoConnection?
+
+    init(fd: Int32, loop: EventLoop, name: String) {
+        self.fd = fd
+        self.loop = loop
+        self.name = name
+        Socket.setNoDelay(fd)
+    }
+
+    func handleIO(_ events: IOEvents) {
+        if events.contains(.writable) { writable = true }
+        if !flushOutput() { return }
+        while true {
+            processInput()
+            guard output.isEmpty else { return }  // wait for the client to read
+            switch input.fill(from: fd) {
+            case .progressed: continue
+            case .wouldBlock, .bufferFull: return
+            case .endOfStream, .failed:
+                close()
+                return
+            }
+        }
+    }
+
+    private func processInput() {
+        while !input.isEmpty && output.isEmpty {
+            if var request = pending {
+                let step: BodyStep
+                do {
+                    step = try request.decoder.decode(input.readable)
+                } catch {
+                    close()
+                    return
+                }
+                if let range = step.data { request.bodyBytes += range.count }
+                input.consume(step.consumed)
+                pending = request
+                if step.isComplete { respond() } else if step.consumed == 0 { return }
+                continue
+            }
+            let result: HeadParseResult<RequestHead>
+            do {
+                result = try parser.parse(input.readable)
+            } catch {
+                output = Array(
+                    "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".utf8)
+                _ = flushOutput()
+                close()
+                return
+            }
+            guard case .complete(let head) = result else { return }
+            let description = describe(head, input.readable)
+            input.consume(head.headLength)
+            parser.reset()
+            pending = (head, description, BodyDecoder(framing: head.framing), 0)
+            if head.framing == .none { respond() }
+        }
+        if input.isEmpty && pending == nil { input.releaseIfEmpty() }
+    }
+
+    private func describe(_ head: RequestHead, _ bytes: UnsafeRawBufferPointer) -> [UInt8] {
+        var out: [UInt8] = []
+        let target = head.originTarget.bytes(in: bytes)
+        let pathEnd = RequestTarget.splitQuery(target)
+        out.append(contentsOf: #"{"name":"#.utf8)
+        EchoJSON.string(name.utf8, &out)
+        out.append(contentsOf: #","method":"#.utf8)
+        EchoJSON.string(head.methodSpan.bytes(in: bytes), &out)
+        out.append(contentsOf: #","path":"#.utf8)
+        EchoJSON.string(UnsafeRawBufferPointer(rebasing: target[0..<pathEnd]), &out)
+        out.append(contentsOf: #","query":"#.utf8)
+        EchoJSON.string(UnsafeRawBufferPointer(rebasing: target[min(pathEnd + 1, target.count)...]), &out)
+        out.append(contentsOf: #","headers":{"#.utf8)
+        for (index, field) in head.fields.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            EchoJSON.string(field.name.bytes(in: bytes), &out)
+            out.append(UInt8(ascii: ":"))
+            EchoJSON.string(field.value.bytes(in: bytes), &out)
+        }
+        out.append(contentsOf: "},".utf8)
+        return out
+    }
+
+    private func respond() {
+        guard let request = pending else { return }
+        pending = nil
+        var body = request.description
+        body.append(contentsOf: #""bodyBytes":"#.utf8)
+        body.append(contentsOf: String(request.bodyBytes).utf8)
+        body.append(contentsOf: "}".utf8)
+        var head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n"
+        if !request.head.isKeepAlive { head += "Connection: close\r\n" }
+        head += "\r\n"
+        output.append(contentsOf: head.utf8)
+        if request.head.method != .head { output.append(contentsOf: body) }
+        if !request.head.isKeepAlive { closeAfterFlush = true }
+        _ = flushOutput()
+    }
+
+    private var fdOpen = true
+    private var closeAfterFlush = false
+
+    /// Writes pending output; false when the connection is gone.
+    private func flushOutput() -> Bool {
+        guard fdOpen else { return false }
+        while writable && !output.isEmpty {
+            do {
+                let result = try output.withUnsafeBytes { raw throws(SystemError) in
+                    try Socket.write(fd, from: raw)
+                }
+                switch result {
+                case .processed(let count):
+                    output.removeFirst(count)
+                case .wouldBlock:
+                    writable = false
+                }
+            } catch {
+                close()
+                return false
+            }
+        }
+        if output.isEmpty && closeAfterFlush {
+            close()
+            return false
+        }
+        return true
+    }
+
+    private func close() {
+        guard fdOpen else { return }
+        fdOpen = false
+        loop.deregister(fd)
+        closeDescriptor(fd)
+        retainSelf = nil
+    }
+}
+
+private enum EchoJSON {
+    static func string<C: Collection<UInt8>>(_ bytes: C, _ out: inout [UInt8]) {
+        JSONText.appendString(bytes, to: &out)
+    }
+}

@@ -1,0 +1,65 @@
+import Glibc
+import Reactor
+import Synchronization
+
+/// Accepts connections on one worker's socket for one listener (SO_REUSEPORT gives every
+/// worker its own socket, so there is no accept lock).
+final class ListenerHandler: IOHandler, TimerHandler {
+    let fd: Int32
+    let listener: RuntimeListener
+    unowned let worker: Worker
+    private lazy var pauseTimer = LoopTimer(handler: self)
+    private var paused = false
+
+    init(fd: Int32, listener: RuntimeListener, worker: Worker) {
+        self.fd = fd
+        self.listener = listener
+        self.worker = worker
+    }
+
+    func start() throws(SystemError) {
+        try worker.loop.registerListener(fd, handler: self)
+    }
+
+    func handleIO(_ events: IOEvents) {
+        // A bounded batch per wake-up keeps one busy listener from starving the loop's other work.
+        for _ in 0..<64 {
+            switch Socket.accept(fd) {
+            case .connection(let clientFD, let peer):
+                worker.accepted(clientFD, peer: peer, listener: listener)
+            case .wouldBlock:
+                return
+            case .failed(let error):
+                if error.errno == EMFILE || error.errno == ENFILE || error.errno == ENOBUFS
+                    || error.errno == ENOMEM
+                {
+                    // Out of descriptors: stop watching the socket for a moment instead of
+                    // spinning on a level-triggered event that cannot be served (SPEC 5).
+                    worker.shared.log.warnRateLimited(
+                        "accept failed", ["listener": listener.name, "error": error.reason])
+                    pause()
+                }
+                return
+            }
+        }
+    }
+
+    private func pause() {
+        guard !paused else { return }
+        paused = true
+        worker.loop.deregister(fd)
+        worker.loop.schedule(pauseTimer, inMilliseconds: 100)
+    }
+
+    func timerFired(_ timer: LoopTimer) {
+        guard paused else { return }
+        paused = false
+        try? worker.loop.registerListener(fd, handler: self)
+    }
+
+    func close() {
+        worker.loop.cancel(pauseTimer)
+        if !paused { worker.loop.deregister(fd) }
+        closeDescriptor(fd)
+    }
+}

@@ -1,0 +1,521 @@
+import Gateway
+import HTTP1
+import Reactor
+
+/// One proxied request: connects (or reuses a pooled connection), forwards the re-framed
+/// request, and streams the response back, with backpressure both ways.
+///
+/// The phases and their error edges live in `ExchangeStateMachine`; this class performs
+/// its actions on sockets and timers. Loop-confined.
+final class ProxyExchange: TimerHandler {
+    unowned let client: ClientConnection
+    unowned let worker: Worker
+    let snapshot: RuntimeSnapshot
+    let route: RuntimeRoute
+    let upstream: RuntimeUpstream
+    var server: RuntimeServer
+    var machine = ExchangeStateMachine()
+    var connection: UpstreamConnection?
+    let record: RequestRecord
+
+    /// The serialized upstream request head, sent once a connection is ready.
+    private var requestHead: [UInt8]
+    private var requestDecoder: BodyDecoder
+    private let requestHasBody: Bool
+    private let forwardChunked: Bool
+    private(set) var requestBodyDone: Bool
+    private var requestBodyBytes: UInt64 = 0
+    private var expectContinue: Bool
+    private let maxRequestBodyBytes: UInt64
+
+    private var responseParser: ResponseHeadParser
+    private var responseDecoder = BodyDecoder(framing: .none)
+    private var responseFraming = ResponseFraming.none
+    private var responseDone = false
+    private var upstreamReusable = true
+    private let requestMethod: HTTPMethod
+    private let clientVersion: HTTPVersion
+    var isHTTP10Client: Bool { clientVersion == .http10 }
+    private var clientKeepAlive: Bool
+
+    private lazy var deadlineTimer = LoopTimer(handler: self, tag: 1)
+
+    /// How the response body is framed towards the client.
+    enum ResponseFraming {
+        case none
+        case contentLength
+        case chunked
+        /// An HTTP/1.0 client and a body of unknown length: send it raw and close.
+        case closeDelimited
+    }
+
+    init(
+        client: ClientConnection, worker: Worker, snapshot: RuntimeSnapshot, route: RuntimeRoute,
+        upstream: RuntimeUpstream, server: RuntimeServer, head: RequestHead, requestHead: [UInt8],
+        record: RequestRecord
+    ) {
+        self.client = client
+        self.worker = worker
+        self.snapshot = snapshot
+        self.route = route
+        self.upstream = upstream
+        self.server = server
+        self.record = record
+        self.requestHead = requestHead
+        self.requestDecoder = BodyDecoder(framing: head.framing)
+        self.requestHasBody = head.framing != .none && head.framing != .contentLength(0)
+        self.forwardChunked = head.framing == .chunked
+        self.requestBodyDone = !requestHasBody
+        self.expectContinue = head.expectContinue && requestHasBody
+        let limit = snapshot.config.limits.maxRequestBodyBytes
+        self.maxRequestBodyBytes = limit > 0 ? UInt64(limit) : UInt64.max
+        self.responseParser = ResponseHeadParser(
+            limits: HeadLimits(maxHeaderBytes: snapshot.config.limits.maxResponseHeaderBytes))
+        self.requestMethod = head.method
+        self.clientVersion = head.version
+        self.clientKeepAlive = head.isKeepAlive
+    }
+
+    // MARK: Starting
+
+    /// Arms the deadline and gets a connection.
+    func start(deadlineMs: Int?) {
+        if let deadlineMs { worker.loop.schedule(deadlineTimer, inMilliseconds: deadlineMs) }
+        worker.loop.schedule(client.timer, inMilliseconds: Int(snapshot.config.timeouts.idle.milliseconds))
+        record.attempts += 1
+        record.upstreamStartedAt = worker.loop.now
+        server.state.requests.add(1, ordering: .relaxed)
+        if let pooled = worker.pool.take(for: server) {
+            attach(pooled)
+            upstreamConnected()
+            return
+        }
+        do throws(SystemError) {
+            let (fd, progress) = try Socket.startConnect(to: server.address)
+            let fresh = UpstreamConnection(
+                fd: fd, worker: worker, server: server, connected: progress == .connected,
+                bufferBytes: snapshot.bufferBytes)
+            do {
+                try worker.loop.register(fd, handler: fresh)
+            } catch {
+                closeDescriptor(fd)
+                throw error
+            }
+            worker.upstreamOpened(fresh)
+            attach(fresh)
+            if progress == .connected {
+                upstreamConnected()
+            } else {
+                worker.loop.schedule(fresh.timer, inMilliseconds: upstream.connectTimeoutMs)
+            }
+        } catch {
+            upstreamConnectFailed(error.reason)
+        }
+    }
+
+    private func attach(_ connection: UpstreamConnection) {
+        self.connection = connection
+        connection.exchange = self
+        connection.exchangesServed += 1
+    }
+
+    // MARK: Upstream events
+
+    func upstreamConnected() {
+        guard machine.connectionReady() == .sendRequest, let connection else { return }
+        Socket.setNoDelay(connection.fd)
+        requestHead.withUnsafeBytes { connection.output.append($0) }
+        requestHead = []
+        if expectContinue && clientVersion == .http11 {
+            // The gateway answers the expectation itself once it can take the body (SPEC 4).
+            client.enqueue(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
+            expectContinue = false
+        }
+        upstreamReady()
+    }
+
+    func upstreamConnectFailed(_ reason: String) {
+        server.state.failures.add(1, ordering: .relaxed)
+        perform(machine.connectFailed("cannot connect to \(server.key): \(reason)"))
+    }
+
+    /// The upstream socket became readable or writable.
+    func upstreamReady() {
+        guard let connection, !machine.isFinished else { return }
+        if !connection.flush() {
+            perform(machine.upstreamClosed("the upstream connection failed while sending the request"))
+            return
+        }
+        // The client side pumps the body and reads more of it as room appears.
+        if !requestBodyDone { client.drive() }
+        if !machine.isFinished { readResponse() }
+    }
+
+    // MARK: Request body: client → upstream
+
+    /// Moves request body bytes from the client's input to the upstream's output, framed anew.
+    func pumpRequestBody() {
+        guard !requestBodyDone, let connection, connection.phase == .active, !machine.isFinished else {
+            return
+        }
+        let overhead = 32
+        while !requestBodyDone {
+            connection.output.makeRoom(atLeast: connection.output.capacity / 2)
+            let room = connection.output.writableCount - overhead
+            if room <= 0 || client.input.isEmpty { break }
+            let available = client.input.readable
+            let slice = UnsafeRawBufferPointer(rebasing: available[0..<min(available.count, room)])
+            let step: BodyStep
+            do {
+                step = try requestDecoder.decode(slice)
+            } catch {
+                clientSentBadBody(ClientConnection.proxyError(for: error))
+                return
+            }
+            if let range = step.data {
+                requestBodyBytes += UInt64(range.count)
+                if requestBodyBytes > maxRequestBodyBytes {
+                    clientSentBadBody(ProxyError(.payloadTooLarge, "the request body is too large"))
+                    return
+                }
+                var frame: [UInt8] = []
+                if forwardChunked {
+                    HTTP1Writer.chunkHeader(size: range.count, into: &frame)
+                    frame.withUnsafeBytes { connection.output.append($0) }
+                }
+                connection.output.append(UnsafeRawBufferPointer(rebasing: slice[range]))
+                if forwardChunked { connection.output.append(Self.crlf) }
+                record.bytesIn += range.count
+            }
+            client.input.consume(step.consumed)
+            if step.isComplete {
+                requestBodyDone = true
+                if forwardChunked {
+                    var last: [UInt8] = []
+                    HTTP1Writer.lastChunk(trailers: forwardableTrailers(step.trailers), into: &last)
+                    last.withUnsafeBytes { connection.output.append($0) }
+                }
+            } else if step.consumed == 0 && step.data == nil {
+                break
+            }
+        }
+        if !connection.flush() {
+            perform(machine.upstreamClosed("the upstream connection failed while sending the request"))
+            return
+        }
+        if requestBodyDone && responseDone { complete() }
+    }
+
+    private static let crlf: [UInt8] = [0x0d, 0x0a]
+
+    /// Trailer fields that may cross the proxy: not framing, routing or hop-by-hop fields (SPEC 4).
+    private func forwardableTrailers(_ trailers: [TrailerField]) -> [TrailerField] {
+        trailers.filter { field in
+            let known = field.name.withUnsafeBytes { KnownField(name: $0) }
+            return !known.isHopByHop && known != .contentLength && known != .host
+                && known != .contentType
+        }
+    }
+
+    private func clientSentBadBody(_ error: ProxyError) {
+        client.peerClosed = true  // the rest of the stream cannot be trusted
+        switch machine.state {
+        case .streamingResponse, .finished:
+            abortBoth()
+        case .connecting, .awaitingResponseHead:
+            _ = machine.clientGone()
+            closeUpstream(reset: true)
+            finishRecord(status: error.status, error: error)
+            worker.loop.cancel(deadlineTimer)
+            client.exchange = nil
+            client.phase = .awaitingHead
+            client.respondWithError(error, request: requestContext, closing: true)
+        }
+    }
+
+    // MARK: Response: upstream → client
+
+    private func readResponse() {
+        guard let connection else { return }
+        while !machine.isFinished {
+            if machine.state == .awaitingResponseHead {
+                if !connection.input.isEmpty, parseResponseHead(connection) { continue }
+                if machine.isFinished { return }
+            } else {
+                pumpResponseBody(connection)
+                if machine.isFinished || responseDone { return }
+                if client.output.writableCount < 1024 && !client.output.isEmpty { return }  // backpressure
+            }
+            guard connection.readable else { return }
+            switch connection.input.fill(from: connection.fd) {
+            case .progressed(let drained):
+                if drained && !connection.hangupSeen { connection.readable = false }
+                worker.loop.schedule(
+                    client.timer, inMilliseconds: Int(snapshot.config.timeouts.idle.milliseconds))
+            case .wouldBlock:
+                connection.readable = false
+                return
+            case .bufferFull:
+                if machine.state == .awaitingResponseHead {
+                    perform(machine.upstreamBadResponse("the response header is too large"))
+                }
+                return
+            case .endOfStream:
+                connection.readable = false
+                upstreamEnded()
+                return
+            case .failed(let error):
+                connection.readable = false
+                server.state.failures.add(1, ordering: .relaxed)
+                perform(machine.upstreamClosed("the upstream connection failed: \(error.reason)"))
+                return
+            }
+        }
+    }
+
+    /// The upstream closed its side.
+    private func upstreamEnded() {
+        guard let connection else { return }
+        if machine.state == .streamingResponse && responseFraming != .none
+            && responseDecoderIsCloseDelimited
+        {
+            pumpResponseBody(connection)  // deliver what is buffered first
+            responseDone = true
+            upstreamReusable = false
+            finishResponseBody()
+            return
+        }
+        server.state.failures.add(1, ordering: .relaxed)
+        perform(machine.upstreamClosed("the upstream closed the connection before the response was complete"))
+    }
+
+    private var responseDecoderIsCloseDelimited = false
+
+    /// Parses a response head; true when one (interim or final) was consumed.
+    private func parseResponseHead(_ connection: UpstreamConnection) -> Bool {
+        let result: HeadParseResult<ResponseHead>
+        do {
+            result = try responseParser.parse(connection.input.readable)
+        } catch {
+            server.state.failures.add(1, ordering: .relaxed)
+            perform(machine.upstreamBadResponse("the upstream sent a malformed response"))
+            return false
+        }
+        guard case .complete(let head) = result else { return false }
+        if head.isInformational {
+            if head.status == 101 {
+                perform(
+                    machine.upstreamBadResponse("the upstream switched protocols without an upgrade request"))
+                return false
+            }
+            // 100 is dropped: the gateway answered the client's expectation itself. Other
+            // 1xx (e.g. 103 Early Hints) reach HTTP/1.1 clients only (SPEC 4).
+            if head.status != 100 && clientVersion == .http11 {
+                var out: [UInt8] = []
+                ResponseHeadWriter.writeInterim(head, from: connection.input.readable, into: &out)
+                client.enqueue(out)
+            }
+            connection.input.consume(head.headLength)
+            responseParser.reset()
+            return true
+        }
+        guard machine.responseHeadReceived() == .forwardResponseHead else { return false }
+        record.status = head.status
+        record.upstreamHeadAt = worker.loop.now
+        let framing = head.framing(requestMethod: requestMethod)
+        responseDecoder = BodyDecoder(framing: framing)
+        responseDecoderIsCloseDelimited = framing == .untilClose
+        if head.connectionClose || framing == .untilClose
+            || head.version == .http10 && !head.connectionKeepAlive
+        {
+            upstreamReusable = false
+        }
+        switch framing {
+        case .none:
+            responseFraming = .none
+        case .contentLength:
+            responseFraming = .contentLength
+        case .chunked, .untilClose:
+            if clientVersion == .http11 {
+                responseFraming = .chunked
+            } else {
+                responseFraming = .closeDelimited
+                clientKeepAlive = false
+            }
+        }
+        if !requestBodyDone && !client.peerClosed {
+            // An early answer: the rest of the request body is never read, so the client
+            // connection cannot carry another request.
+            clientKeepAlive = false
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(head.headLength + 256)
+        ResponseHeadWriter.writeFinal(
+            head, from: connection.input.readable, framing: responseFraming, exchange: self,
+            closeClient: !clientKeepAlive || worker.isDraining, into: &out)
+        connection.input.consume(head.headLength)
+        client.enqueue(out)
+        if framing == .none {
+            responseDone = true
+            finishResponseBody()
+        }
+        return true
+    }
+
+    private func pumpResponseBody(_ connection: UpstreamConnection) {
+        while !responseDone && !connection.input.isEmpty {
+            client.output.makeRoom(atLeast: client.output.capacity / 2)
+            let room = client.output.writableCount - 32
+            if room <= 0 { break }
+            let available = connection.input.readable
+            let slice = UnsafeRawBufferPointer(rebasing: available[0..<min(available.count, room)])
+            let step: BodyStep
+            do {
+                step = try responseDecoder.decode(slice)
+            } catch {
+                server.state.failures.add(1, ordering: .relaxed)
+                perform(machine.upstreamBadResponse("the upstream sent a malformed body"))
+                return
+            }
+            if let range = step.data {
+                if responseFraming == .chunked {
+                    var frame: [UInt8] = []
+                    HTTP1Writer.chunkHeader(size: range.count, into: &frame)
+                    frame.withUnsafeBytes { client.output.append($0) }
+                }
+                client.output.append(UnsafeRawBufferPointer(rebasing: slice[range]))
+                if responseFraming == .chunked { client.output.append(Self.crlf) }
+                record.bytesOut += range.count
+            }
+            connection.input.consume(step.consumed)
+            if step.isComplete {
+                if responseFraming == .chunked {
+                    var last: [UInt8] = []
+                    HTTP1Writer.lastChunk(trailers: forwardableTrailers(step.trailers), into: &last)
+                    last.withUnsafeBytes { client.output.append($0) }
+                }
+                responseDone = true
+                break
+            }
+            if step.consumed == 0 && step.data == nil { break }
+        }
+        guard client.flush() else { return }
+        if responseDone { finishResponseBody() }
+    }
+
+    private func finishResponseBody() {
+        if responseDecoderIsCloseDelimited && responseFraming == .chunked {
+            var last: [UInt8] = []
+            HTTP1Writer.lastChunk(trailers: [], into: &last)
+            last.withUnsafeBytes { client.output.append($0) }
+            client.flush()
+        }
+        if requestBodyDone || client.peerClosed || !clientKeepAlive { complete() }
+    }
+
+    /// The client can take more response bytes.
+    func clientWritable() {
+        guard let connection, machine.state == .streamingResponse else { return }
+        pumpResponseBody(connection)
+        if !machine.isFinished && !responseDone { readResponse() }
+    }
+
+    // MARK: Ending
+
+    private func complete() {
+        let reusable = upstreamReusable && requestBodyDone && !responseDecoderIsCloseDelimited
+        guard case .finish(let reuse) = machine.responseComplete(reusable: reusable) else { return }
+        worker.loop.cancel(deadlineTimer)
+        if let connection {
+            self.connection = nil
+            if reuse {
+                worker.pool.put(
+                    connection, maxIdle: upstream.maxIdlePerServer, idleTimeoutMs: upstream.idleTimeoutMs)
+            } else {
+                connection.close()
+            }
+        }
+        finishRecord(status: record.status, error: nil)
+        let closeClient = !clientKeepAlive || responseFraming == .closeDelimited || !requestBodyDone
+        client.finishRequest(close: closeClient)
+    }
+
+    func clientGone() {
+        perform(machine.clientGone())
+    }
+
+    /// No progress on the client side for idleMs.
+    func clientIdleTimeout() {
+        switch machine.state {
+        case .connecting, .awaitingResponseHead:
+            if !requestBodyDone {
+                clientSentBadBody(ProxyError(.requestTimeout, "the request body was not received in time"))
+            } else {
+                perform(machine.deadlineExpired())
+            }
+        case .streamingResponse:
+            abortBoth()
+        case .finished:
+            break
+        }
+    }
+
+    func timerFired(_ timer: LoopTimer) {
+        record.timedOut = true
+        perform(machine.deadlineExpired())
+    }
+
+    private func perform(_ action: ExchangeStateMachine.Action) {
+        switch action {
+        case .respondWithError(let error):
+            worker.loop.cancel(deadlineTimer)
+            closeUpstream(reset: false)
+            finishRecord(status: error.status, error: error)
+            client.exchange = nil
+            client.phase = .awaitingHead
+            let close = !clientKeepAlive || !requestBodyDone
+            client.respondWithError(error, request: requestContext, closing: close)
+        case .abortClient:
+            abortBoth()
+        case .cancelUpstream:
+            worker.loop.cancel(deadlineTimer)
+            closeUpstream(reset: true)
+            record.cancelled = true
+            finishRecord(status: 499, error: nil)
+            client.exchange = nil
+            client.close()
+        case .sendRequest, .forwardResponseHead, .finish, .none:
+            break
+        }
+    }
+
+    private func abortBoth() {
+        worker.loop.cancel(deadlineTimer)
+        closeUpstream(reset: true)
+        finishRecord(status: record.status, error: nil)
+        client.exchange = nil
+        client.close()
+    }
+
+    private func closeUpstream(reset: Bool) {
+        guard let connection else { return }
+        self.connection = nil
+        connection.close(reset: reset)
+    }
+
+    private var recorded = false
+
+    private var requestContext: RequestContext {
+        RequestContext(
+            version: clientVersion, method: requestMethod, keepAlive: clientKeepAlive,
+            requestID: record.requestID)
+    }
+
+    private func finishRecord(status: Int, error: ProxyError?) {
+        guard !recorded else { return }
+        recorded = true
+        record.status = status
+        record.error = error
+        worker.recordExchange(record, server: server)
+    }
+}

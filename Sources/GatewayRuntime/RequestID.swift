@@ -1,0 +1,47 @@
+/// Request ids: kept from the client when valid, else 128 random bits as 32 lowercase hex digits.
+enum RequestID {
+    /// A client-sent id is kept if it is 1–200 bytes of visible ASCII (0x21–0x7E), SPEC section 4.
+    static func isValid(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard !bytes.isEmpty, bytes.count <= 200 else { return false }
+        for byte in bytes where byte < 0x21 || byte > 0x7e { return false }
+        return true
+    }
+
+    private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// Appends a fresh random id to `out`.
+    static func generate<G: RandomNumberGenerator>(using generator: inout G, into out: inout [UInt8]) {
+        for _ in 0..<2 {
+            var word = generator.next()
+            for _ in 0..<16 {
+                out.append(hex[Int(word >> 60)])
+                word <<= 4
+            }
+        }
+    }
+}
+
+/// A fast per-loop generator for request ids (xoshiro256**), seeded from the system.
+struct FastRandom: RandomNumberGenerator {
+    private var s0: UInt64, s1: UInt64, s2: UInt64, s3: UInt64
+
+    init() {
+        var system = SystemRandomNumberGenerator()
+        s0 = system.next()
+        s1 = system.next()
+        s2 = system.next()
+        s3 = system.next() | 1
+    }
+
+    mutating func next() -> UInt64 {
+        let result = ((s1 &* 5) << 7 | (s1 &* 5) >> 57) &* 9
+        let t = s1 << 17
+        s2 ^= s0
+        s3 ^= s1
+        s1 ^= s2
+        s0 ^= s3
+        s2 ^= t
+        s3 = s3 << 45 | s3 >> 19
+        return result
+    }
+}

@@ -1,0 +1,107 @@
+import Gateway
+import Reactor
+import Synchronization
+
+/// Runtime state of one upstream server that outlives configuration generations: it is
+/// carried over by reload while the server keeps its address in the same-named upstream.
+/// Shared by all loops, so its counters are atomics.
+final class ServerState: Sendable {
+    let key: String
+    let activeConnections = Atomic<Int>(0)
+    let requests = Atomic<Int>(0)
+    let failures = Atomic<Int>(0)
+
+    init(key: String) {
+        self.key = key
+    }
+}
+
+/// One server of an upstream as the runtime uses it.
+struct RuntimeServer: Sendable {
+    let address: SocketAddress
+    /// "host:port" as written in the configuration: the server's name in stats and logs.
+    let key: String
+    let weight: Int
+    let state: ServerState
+}
+
+/// An upstream pool as the runtime uses it.
+struct RuntimeUpstream: Sendable {
+    let name: String
+    let servers: [RuntimeServer]
+    let connectTimeoutMs: Int
+    let maxIdlePerServer: Int
+    let idleTimeoutMs: Int
+    let balancer: Balancer
+}
+
+/// A header rule set turned into bytes once per generation.
+struct HeaderRules: Sendable {
+    /// Lowercased names to drop.
+    var remove: [[UInt8]] = []
+    /// Fields to set (replacing any of the same name); names kept as written, plus lowercased.
+    var set: [(name: [UInt8], lowercased: [UInt8], value: [UInt8])] = []
+
+    var isEmpty: Bool { remove.isEmpty && set.isEmpty }
+
+    /// Whether a field of this name is removed or replaced by the rules.
+    func drops(_ name: UnsafeRawBufferPointer) -> Bool {
+        for entry in remove where Bytes.equalsIgnoringCase(name, entry) { return true }
+        for entry in set where Bytes.equalsIgnoringCase(name, entry.lowercased) { return true }
+        return false
+    }
+}
+
+/// A route as the runtime uses it.
+struct RuntimeRoute: Sendable {
+    enum Action: Sendable {
+        case upstream(Int)
+        case direct(status: Int, body: [UInt8], contentType: [UInt8])
+    }
+
+    /// Position in the configuration (and in the route table).
+    let index: Int
+    let name: String
+    let action: Action
+    let config: RouteConfig
+    let hostRewrite: [UInt8]?
+    let timeoutMs: Int
+    let requestHeaders: HeaderRules
+    let responseHeaders: HeaderRules
+}
+
+/// A listener's settings as the runtime uses them.
+struct RuntimeListener: Sendable {
+    let name: String
+    let address: SocketAddress
+    let trustedProxies: [CIDR]
+}
+
+/// Everything a request needs from one configuration generation, immutable.
+///
+/// A request captures the snapshot current when its head completes and keeps it to the end,
+/// so a reload never changes the rules under a request in flight.
+final class RuntimeSnapshot: Sendable {
+    let generation: Int
+    let config: GatewayConfig
+    let routeTable: RouteTable
+    let routes: [RuntimeRoute]
+    let upstreams: [RuntimeUpstream]
+    let listeners: [RuntimeListener]
+    /// Buffer size for every socket buffer: room for the largest head the limits allow.
+    let bufferBytes: Int
+
+    init(
+        generation: Int, config: GatewayConfig, routeTable: RouteTable, routes: [RuntimeRoute],
+        upstreams: [RuntimeUpstream], listeners: [RuntimeListener]
+    ) {
+        self.generation = generation
+        self.config = config
+        self.routeTable = routeTable
+        self.routes = routes
+        self.upstreams = upstreams
+        self.listeners = listeners
+        let largestHead = max(config.limits.maxRequestHeaderBytes, config.limits.maxResponseHeaderBytes)
+        self.bufferBytes = max(64 * 1024, largestHead + 8 * 1024)
+    }
+}

@@ -1,0 +1,93 @@
+import Gateway
+import Reactor
+
+/// Turns a validated configuration into a runtime snapshot: addresses as socket addresses,
+/// header rules as bytes, balancers chosen once, route table compiled once.
+enum SnapshotBuilder {
+    static func build(_ config: GatewayConfig, generation: Int, previous: RuntimeSnapshot?) -> RuntimeSnapshot
+    {
+        var carried: [String: ServerState] = [:]
+        if let previous {
+            for upstream in previous.upstreams {
+                for server in upstream.servers { carried["\(upstream.name) \(server.key)"] = server.state }
+            }
+        }
+        let upstreams = config.upstreams.map { upstream -> RuntimeUpstream in
+            let servers = upstream.servers.map { server -> RuntimeServer in
+                let key = server.address.text
+                let state = carried["\(upstream.name) \(key)"] ?? ServerState(key: key)
+                return RuntimeServer(
+                    address: SocketAddress(server.address), key: key, weight: server.weight, state: state)
+            }
+            return RuntimeUpstream(
+                name: upstream.name, servers: servers,
+                connectTimeoutMs: Int(upstream.connectTimeout.milliseconds),
+                maxIdlePerServer: upstream.pool.maxIdlePerServer,
+                idleTimeoutMs: Int(upstream.pool.idleTimeout.milliseconds),
+                balancer: makeBalancer(upstream))
+        }
+        let upstreamIndex = Dictionary(uniqueKeysWithValues: upstreams.enumerated().map { ($1.name, $0) })
+        let routes = config.routes.enumerated().map { index, route -> RuntimeRoute in
+            let action: RuntimeRoute.Action
+            switch route.target {
+            case .directResponse(let direct):
+                action = .direct(
+                    status: direct.status, body: Array(direct.body.utf8),
+                    contentType: Array(direct.contentType.utf8))
+            case .upstream(let name):
+                action = .upstream(upstreamIndex[name] ?? 0)
+            }
+            return RuntimeRoute(
+                index: index, name: route.name, action: action, config: route,
+                hostRewrite: route.hostRewrite.map { Array($0.utf8) },
+                timeoutMs: Int(route.timeout.milliseconds), requestHeaders: HeaderRules(route.requestHeaders),
+                responseHeaders: HeaderRules(route.responseHeaders))
+        }
+        let listeners = config.listeners.map {
+            RuntimeListener(
+                name: $0.name, address: SocketAddress($0.address), trustedProxies: $0.trustedProxies)
+        }
+        return RuntimeSnapshot(
+            generation: generation, config: config, routeTable: RouteTable(routes: config.routes),
+            routes: routes,
+            upstreams: upstreams, listeners: listeners)
+    }
+}
+
+/// The balancer for an upstream's algorithm. Only round robin exists so far; the other
+/// algorithms of SPEC section 8 come with the resilience work and fall back to it until then.
+private func makeBalancer(_ upstream: UpstreamConfig) -> Balancer {
+    .roundRobin(SmoothWeightedRoundRobin(weights: upstream.servers.map(\.weight)))
+}
+
+extension HeaderRules {
+    init(_ config: HeaderRulesConfig) {
+        self.init(
+            remove: config.remove.map { Array($0.lowercased().utf8) },
+            set: config.set.map {
+                (
+                    name: Array($0.name.utf8), lowercased: Array($0.name.lowercased().utf8),
+                    value: Array($0.value.utf8)
+                )
+            })
+    }
+}
+
+extension SocketAddress {
+    init(_ address: ConfigAddress) {
+        switch address.ip {
+        case .v4(let ip):
+            self.init(ipv4: ip, port: address.port)
+        case .v6:
+            self.init(ipv6: address.ip.octets, port: address.port)
+        }
+    }
+
+    /// The address as the pure core's IP type (for trusted-proxy checks).
+    var gatewayIP: IPAddress {
+        switch storage {
+        case .v4(let ip, _): return .v4(ip)
+        case .v6(let ip, _): return ip.bytes.withUnsafeBytes { IPAddress(bytes: $0) }!
+        }
+    }
+}

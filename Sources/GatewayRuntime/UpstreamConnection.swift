@@ -1,0 +1,102 @@
+import Reactor
+
+/// One TCP connection to an upstream server, owned by one loop.
+///
+/// While an exchange uses it, readiness goes to that exchange; while it sits in the pool,
+/// any input (a close, or stray bytes) makes it useless and it is closed.
+final class UpstreamConnection: IOHandler, TimerHandler {
+    enum Phase {
+        case connecting
+        case active
+        case idle
+        case closed
+    }
+
+    let fd: Int32
+    unowned let worker: Worker
+    let server: RuntimeServer
+    var phase: Phase
+    var input: ByteBuffer
+    var output: ByteBuffer
+    /// Edge-triggered readiness remembered between events.
+    var readable = false
+    var writable = false
+    /// epoll reported a hangup: keep reading until the end of the stream is seen.
+    var hangupSeen = false
+    /// The exchange using this connection; nil while pooled.
+    weak var exchange: ProxyExchange?
+    private(set) lazy var timer = LoopTimer(handler: self)
+    /// Requests this connection carried (1 for a fresh one on its first exchange).
+    var exchangesServed = 0
+
+    init(fd: Int32, worker: Worker, server: RuntimeServer, connected: Bool, bufferBytes: Int) {
+        self.fd = fd
+        self.worker = worker
+        self.server = server
+        self.phase = connected ? .active : .connecting
+        self.input = ByteBuffer(capacity: bufferBytes)
+        self.output = ByteBuffer(capacity: bufferBytes)
+        self.writable = connected
+    }
+
+    func handleIO(_ events: IOEvents) {
+        if events.contains(.writable) { writable = true }
+        if !events.intersection([.readable, .readHangup, .hangup, .error]).isEmpty { readable = true }
+        if !events.intersection([.readHangup, .hangup, .error]).isEmpty { hangupSeen = true }
+        switch phase {
+        case .connecting:
+            guard writable || events.contains(.error) || events.contains(.hangup) else { return }
+            worker.loop.cancel(timer)
+            let code = Socket.pendingError(fd)
+            if code == 0 {
+                phase = .active
+                writable = true
+                exchange?.upstreamConnected()
+            } else {
+                exchange?.upstreamConnectFailed(SystemError("connect", errno: code).reason)
+            }
+        case .active:
+            exchange?.upstreamReady()
+        case .idle:
+            if readable { worker.pool.discard(self) }
+        case .closed:
+            break
+        }
+    }
+
+    func timerFired(_ timer: LoopTimer) {
+        switch phase {
+        case .connecting:
+            exchange?.upstreamConnectFailed("connect timed out")
+        case .idle:
+            worker.pool.discard(self)
+        case .active, .closed:
+            break
+        }
+    }
+
+    /// Writes pending output; false when the connection failed.
+    func flush() -> Bool {
+        guard writable, !output.isEmpty else { return true }
+        switch output.flush(to: fd) {
+        case .flushed: return true
+        case .wouldBlock:
+            writable = false
+            return true
+        case .failed: return false
+        }
+    }
+
+    /// Closes the socket; `reset` sends RST so the server stops work at once (cancellation).
+    func close(reset: Bool = false) {
+        guard phase != .closed else { return }
+        phase = .closed
+        exchange = nil
+        worker.loop.cancel(timer)
+        worker.loop.deregister(fd)
+        if reset { Socket.setResetOnClose(fd) }
+        closeDescriptor(fd)
+        input.releaseIfEmpty()
+        worker.upstreamClosed(self)
+    }
+}

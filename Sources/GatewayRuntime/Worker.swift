@@ -1,0 +1,271 @@
+import Gateway
+import HTTP1
+import Reactor
+
+/// One event-loop thread and everything it owns: its listening sockets, client
+/// connections, upstream pools, balancer state and the snapshot it serves with.
+final class Worker {
+    let index: Int
+    let loop: EventLoop
+    let shared: GatewayShared
+    /// The configuration generation new requests use on this loop.
+    private(set) var snapshot: RuntimeSnapshot
+    /// Per-loop balancer state for each upstream of `snapshot`.
+    private var balancers: [Balancer]
+    private(set) lazy var pool = UpstreamPool(worker: self)
+    var listeners: [ListenerHandler] = []
+    private var clients: [ObjectIdentifier: ClientConnection] = [:]
+    private var upstreamConnections = 0
+    var dateCache = HTTPDateCache()
+    var random = FastRandom()
+    private(set) var isDraining = false
+
+    init(index: Int, loop: EventLoop, shared: GatewayShared, snapshot: RuntimeSnapshot) {
+        self.index = index
+        self.loop = loop
+        self.shared = shared
+        self.snapshot = snapshot
+        self.balancers = snapshot.upstreams.map(\.balancer)
+    }
+
+    // MARK: Connections
+
+    func accepted(_ fd: Int32, peer: SocketAddress?, listener: RuntimeListener) {
+        guard shared.admitConnection() else {
+            closeDescriptor(fd)
+            return
+        }
+        let client = ClientConnection(fd: fd, worker: self, peer: peer, listener: listener)
+        do {
+            try client.start()
+        } catch {
+            closeDescriptor(fd)
+            shared.releaseConnection()
+            return
+        }
+        clients[ObjectIdentifier(client)] = client
+    }
+
+    func clientClosed(_ client: ClientConnection) {
+        if clients.removeValue(forKey: ObjectIdentifier(client)) != nil {
+            shared.releaseConnection()
+        }
+        checkDrained()
+    }
+
+    func upstreamOpened(_ connection: UpstreamConnection) {
+        upstreamConnections += 1
+        connection.server.state.activeConnections.add(1, ordering: .relaxed)
+    }
+
+    func upstreamClosed(_ connection: UpstreamConnection) {
+        upstreamConnections -= 1
+        connection.server.state.activeConnections.subtract(1, ordering: .relaxed)
+    }
+
+    func newRequestID() -> [UInt8] {
+        var id: [UInt8] = []
+        id.reserveCapacity(32)
+        RequestID.generate(using: &random, into: &id)
+        return id
+    }
+
+    // MARK: Requests
+
+    /// Routes a complete request head and starts answering it. The head's spans point into
+    /// `client.input.readable`; the head bytes are consumed here.
+    func handleRequest(_ head: RequestHead, on client: ClientConnection) {
+        let snapshot = self.snapshot
+        let bytes = client.input.readable
+        let requestID = clientRequestID(head, bytes) ?? newRequestID()
+        let record = RequestRecord(requestID: requestID, startedAt: loop.now, clientIP: clientIP(client))
+        let context = RequestContext(
+            version: head.version, method: head.method, keepAlive: head.isKeepAlive, requestID: requestID)
+        if shared.accessLog.isEnabled {
+            record.method = Array(head.methodSpan.bytes(in: bytes))
+            record.host = head.host.map { Array($0.bytes(in: bytes)) } ?? []
+            record.target = Array(head.target.bytes(in: bytes))
+        }
+
+        // Path normalization (SPEC 5) before routing; the normalized path is what is forwarded.
+        let origin = head.originTarget.bytes(in: bytes)
+        let pathEnd = RequestTarget.splitQuery(origin)
+        let rawPath = UnsafeRawBufferPointer(rebasing: origin[0..<pathEnd])
+        // The query without its "?", nil when there is no "?" at all.
+        let query: UnsafeRawBufferPointer? =
+            pathEnd < origin.count ? UnsafeRawBufferPointer(rebasing: origin[(pathEnd + 1)...]) : nil
+        let normalized: [UInt8]?
+        do {
+            normalized = try RequestTarget.normalizePath(rawPath)
+        } catch {
+            reject(
+                ClientConnection.proxyError(for: error), head: head, client: client, record: record,
+                context: context)
+            return
+        }
+
+        let routeIndex: Int? = withPath(normalized, rawPath, slash: head.originTargetNeedsSlash) { path in
+            snapshot.routeTable.match(
+                method: head.methodSpan.bytes(in: bytes), host: head.host.map { $0.bytes(in: bytes) },
+                path: path,
+                headerValue: { name in
+                    for field in head.fields where Bytes.equalsIgnoringCase(field.name.bytes(in: bytes), name)
+                    {
+                        return field.value.bytes(in: bytes)
+                    }
+                    return nil
+                })
+        }
+        guard let routeIndex else {
+            reject(
+                ProxyError(.noRoute, "no route matches the request"), head: head, client: client,
+                record: record,
+                context: context)
+            return
+        }
+        let route = snapshot.routes[routeIndex]
+        record.routeName = route.name
+
+        switch route.action {
+        case .direct(let status, let body, let contentType):
+            // A request body is not read for a direct response, so the connection cannot be reused.
+            let close = !head.isKeepAlive || (head.framing != .none && head.framing != .contentLength(0))
+            client.input.consume(head.headLength)
+            record.status = status
+            client.writeResponse(
+                status: status, body: body, contentType: contentType,
+                extraHeaders: [(ClientConnection.requestIDName, requestID)], close: close, request: context,
+                routeHeaders: route.responseHeaders)
+            recordExchange(record, server: nil)
+        case .upstream(let upstreamIndex):
+            let upstream = snapshot.upstreams[upstreamIndex]
+            record.upstreamName = upstream.name
+            if case .contentLength(let length) = head.framing, snapshot.config.limits.maxRequestBodyBytes > 0,
+                length > UInt64(snapshot.config.limits.maxRequestBodyBytes)
+            {
+                reject(
+                    ProxyError(.payloadTooLarge, "the request body is too large"), head: head, client: client,
+                    record: record, context: context)
+                return
+            }
+            guard let serverIndex = balancers[upstreamIndex].pick(excluding: { _ in false }) else {
+                reject(
+                    ProxyError(.noHealthyUpstream, "no server is available"), head: head, client: client,
+                    record: record, context: context)
+                return
+            }
+            let server = upstream.servers[serverIndex]
+            record.serverKey = server.key
+            let timeoutHeader = head.fields.first { $0.known == .xRequestTimeoutMs }.map {
+                $0.value.bytes(in: bytes)
+            }
+            let deadlineMs = DeadlineMath.budgetMilliseconds(
+                routeTimeoutMs: route.timeoutMs, clientHeader: timeoutHeader)
+            var requestHead: [UInt8] = []
+            requestHead.reserveCapacity(head.headLength + 256)
+            let writer = UpstreamRequestHead(
+                head: head, bytes: bytes, route: route, clientIP: record.clientIP,
+                peerTrusted: peerIsTrusted(client), requestID: requestID, deadlineMs: deadlineMs,
+                peerAddressText: client.peer?.ipText ?? "unknown")
+            withPath(normalized, rawPath, slash: head.originTargetNeedsSlash) { path in
+                var target: [UInt8] = []
+                target.reserveCapacity(path.count + (query?.count ?? 0) + 16)
+                snapshot.routeTable.appendForwardTarget(
+                    route: route.index, path: path, query: query, to: &target)
+                target.withUnsafeBytes { writer.write(target: $0, into: &requestHead) }
+            }
+            client.input.consume(head.headLength)
+            let exchange = ProxyExchange(
+                client: client, worker: self, snapshot: snapshot, route: route, upstream: upstream,
+                server: server,
+                head: head, requestHead: requestHead, record: record)
+            client.exchange = exchange
+            client.phase = .exchanging
+            exchange.start(deadlineMs: deadlineMs)
+        }
+    }
+
+    /// Calls `body` with the path to route on: the normalized copy when normalization
+    /// changed it, else the original bytes ("/" for an absolute-form target with no path).
+    @discardableResult
+    private func withPath<R>(
+        _ normalized: [UInt8]?, _ raw: UnsafeRawBufferPointer, slash: Bool,
+        _ body: (UnsafeRawBufferPointer) -> R
+    ) -> R {
+        if let normalized { return normalized.withUnsafeBytes(body) }
+        if slash || raw.isEmpty { return Self.rootPath.withUnsafeBytes(body) }
+        return body(raw)
+    }
+
+    private static let rootPath: [UInt8] = [UInt8(ascii: "/")]
+
+    private func reject(
+        _ error: ProxyError, head: RequestHead, client: ClientConnection, record: RequestRecord,
+        context: RequestContext
+    ) {
+        client.input.consume(head.headLength)
+        let unreadBody = head.framing != .none && head.framing != .contentLength(0)
+        record.status = error.status
+        record.error = error
+        client.respondWithError(error, request: context, closing: unreadBody)
+        recordExchange(record, server: nil)
+    }
+
+    private func clientRequestID(_ head: RequestHead, _ bytes: UnsafeRawBufferPointer) -> [UInt8]? {
+        guard let field = head.fields.first(where: { $0.known == .xRequestId }) else { return nil }
+        let value = field.value.bytes(in: bytes)
+        return RequestID.isValid(value) ? Array(value) : nil
+    }
+
+    private func peerIsTrusted(_ client: ClientConnection) -> Bool {
+        guard !client.listener.trustedProxies.isEmpty, let peer = client.peer else { return false }
+        let ip = peer.gatewayIP
+        return client.listener.trustedProxies.contains { $0.contains(ip) }
+    }
+
+    /// The client address used everywhere (SPEC 7): the peer, unless it is a trusted proxy.
+    /// Resolving X-Forwarded-For through trusted proxies comes with rate limiting.
+    private func clientIP(_ client: ClientConnection) -> String {
+        client.peer?.ipText ?? "unknown"
+    }
+
+    // MARK: Accounting
+
+    func recordExchange(_ record: RequestRecord, server: RuntimeServer?) {
+        shared.accessLog.write(record, now: loop.now)
+    }
+
+    /// A request that failed before its head could be parsed (400, 408, 414, 431, ...).
+    func recordUnparsedRequest(status: Int, error: ProxyError, requestID: [UInt8], client: ClientConnection) {
+        let record = RequestRecord(requestID: requestID, startedAt: loop.now, clientIP: clientIP(client))
+        record.status = status
+        record.error = error
+        shared.accessLog.write(record, now: loop.now)
+    }
+
+    // MARK: Lifecycle
+
+    /// Stops accepting and closes idle connections; the loop stops when the last one closes.
+    func beginDrain() {
+        isDraining = true
+        for listener in listeners { listener.close() }
+        listeners.removeAll()
+        pool.closeAll()
+        for client in clients.values where client.phase == .awaitingHead && client.input.isEmpty {
+            client.close()
+        }
+        checkDrained()
+    }
+
+    /// Closes everything at once.
+    func closeAll() {
+        for listener in listeners { listener.close() }
+        listeners.removeAll()
+        for client in Array(clients.values) { client.close() }
+        pool.closeAll()
+    }
+
+    private func checkDrained() {
+        if isDraining && clients.isEmpty { shared.workerDrained(index) }
+    }
+}

@@ -1,0 +1,181 @@
+/// Restartable scanner of a field section (RFC 9112 §5), shared by the request and response
+/// head parsers.
+///
+/// It walks each byte once and keeps its position and line state between calls, so feeding a
+/// head one byte at a time costs O(n) overall. Field lines become `HeaderField`s appended to
+/// `fields`; the caller interprets them once the blank line has been seen.
+struct FieldSectionScanner: Sendable {
+    enum State: UInt8, Sendable {
+        case lineStart
+        case name
+        case spaceBeforeColon
+        case spaceBeforeValue
+        case value
+        case lineFeed
+        case foldSpace
+        case endLineFeed
+    }
+
+    /// Response mode: apply the repairs RFC 9112 tells a proxy to make (whitespace before a
+    /// colon is dropped, §5.1; obs-fold is kept and marked for unfolding, §5.2) instead of
+    /// refusing, and report errors as `.badResponse`.
+    let repairs: Bool
+    var state = State.lineStart
+    var lineStart = 0
+    var nameEnd = 0
+    var valueStart = 0
+    var valueEnd = 0
+    var isFold = false
+    var fields: [HeaderField] = []
+
+    init(repairs: Bool) {
+        self.repairs = repairs
+    }
+
+    /// Forgets the current section and prepares an empty field array for the next one.
+    mutating func reset() {
+        state = .lineStart
+        isFold = false
+        fields = []
+    }
+
+    @inline(__always)
+    func failure(_ text: String) -> HTTP1ParseError {
+        repairs ? .badResponse(text) : .badRequest(text)
+    }
+
+    /// Scans from `position` up to `end`; returns true once the blank line ending the section
+    /// has been consumed (then `position` is just past it), false when more bytes are needed
+    /// (then `position == end` and the state is saved).
+    mutating func scan(
+        _ base: UnsafePointer<UInt8>, _ position: inout Int, _ end: Int
+    ) throws(HTTP1ParseError) -> Bool {
+        // Locals, written back only on exit: keeping the line state in registers avoids
+        // store-to-load stalls when a field is built from it.
+        var p = position
+        var state = self.state
+        var lineStart = self.lineStart
+        var nameEnd = self.nameEnd
+        var valueStart = self.valueStart
+        var valueEnd = self.valueEnd
+        var isFold = self.isFold
+        defer {
+            position = p
+            self.state = state
+            self.lineStart = lineStart
+            self.nameEnd = nameEnd
+            self.valueStart = valueStart
+            self.valueEnd = valueEnd
+            self.isFold = isFold
+        }
+        while true {
+            switch state {
+            case .lineStart:
+                guard p < end else { return false }
+                let b = base[p]
+                if ByteClass.isToken(b) {
+                    lineStart = p
+                    isFold = false
+                    p += 1
+                    state = .name
+                } else if b == ByteClass.cr {
+                    p += 1
+                    state = .endLineFeed
+                } else if ByteClass.isWhitespace(b) {
+                    // RFC 9112 §5.2: obs-fold. A request is refused; a response is repaired.
+                    // Whitespace before the first field line is refused either way (§2.2).
+                    guard repairs, !fields.isEmpty else {
+                        throw failure(fields.isEmpty ? "whitespace before first field" : "obs-fold")
+                    }
+                    p += 1
+                    state = .foldSpace
+                } else if b == ByteClass.lf {
+                    throw failure("bare LF")
+                } else {
+                    throw failure("invalid field name")
+                }
+
+            case .name:
+                while p < end && ByteClass.isToken(base[p]) { p += 1 }
+                guard p < end else { return false }
+                let b = base[p]
+                nameEnd = p
+                p += 1
+                if b == ByteClass.colon {
+                    state = .spaceBeforeValue
+                } else if ByteClass.isWhitespace(b) {
+                    // RFC 9112 §5.1: a server MUST reject whitespace between name and colon; a
+                    // proxy MUST remove it from a response.
+                    guard repairs else { throw failure("whitespace before colon") }
+                    state = .spaceBeforeColon
+                } else {
+                    throw failure("invalid field name")
+                }
+
+            case .spaceBeforeColon:
+                while p < end && ByteClass.isWhitespace(base[p]) { p += 1 }
+                guard p < end else { return false }
+                guard base[p] == ByteClass.colon else { throw failure("invalid field name") }
+                p += 1
+                state = .spaceBeforeValue
+
+            case .spaceBeforeValue, .foldSpace:
+                while p < end && ByteClass.isWhitespace(base[p]) { p += 1 }
+                guard p < end else { return false }
+                isFold = state == .foldSpace
+                valueStart = p
+                state = .value
+
+            case .value:
+                p = ByteClass.skipFieldValue(base, from: p, to: end)
+                guard p < end else { return false }
+                let b = base[p]
+                guard b == ByteClass.cr else {
+                    throw failure(b == ByteClass.lf ? "bare LF" : "invalid character in field value")
+                }
+                var last = p
+                while last > valueStart && ByteClass.isWhitespace(base[last - 1]) { last -= 1 }
+                valueEnd = last
+                p += 1
+                state = .lineFeed
+
+            case .lineFeed:
+                guard p < end else { return false }
+                guard base[p] == ByteClass.lf else { throw failure("bare CR") }
+                p += 1
+                if isFold {
+                    foldIntoLastField(valueStart, valueEnd)
+                } else {
+                    // One allocation per head in the common case; nothing is held while idle.
+                    if fields.isEmpty { fields.reserveCapacity(16) }
+                    let known = KnownField.recognize(base + lineStart, nameEnd - lineStart)
+                    fields.append(
+                        HeaderField(
+                            name: ByteSpan(unchecked: lineStart, nameEnd),
+                            value: ByteSpan(unchecked: valueStart, valueEnd),
+                            known: known, needsUnfolding: false))
+                }
+                state = .lineStart
+
+            case .endLineFeed:
+                guard p < end else { return false }
+                guard base[p] == ByteClass.lf else { throw failure("bare CR") }
+                p += 1
+                state = .lineStart
+                return true
+            }
+        }
+    }
+
+    /// Appends a continuation line to the previous field (responses only, RFC 9112 §5.2).
+    private mutating func foldIntoLastField(_ valueStart: Int, _ valueEnd: Int) {
+        guard valueEnd > valueStart else { return }
+        let last = fields.count - 1
+        if fields[last].value.isEmpty {
+            fields[last].value = ByteSpan(unchecked: valueStart, valueEnd)
+        } else {
+            fields[last].value.end = Int32(truncatingIfNeeded: valueEnd)
+            fields[last].needsUnfolding = true
+        }
+    }
+}

@@ -1,0 +1,167 @@
+/// Serializes HTTP/1.1 message parts by appending bytes to a buffer.
+///
+/// The writer does not validate: callers pass names and values taken from parsed heads (already
+/// checked) or from validated configuration. Every line ends with CRLF (SPEC §4: messages are
+/// re-framed, so no ambiguous bytes reach the other side).
+public enum HTTP1Writer {
+    /// Appends `METHOD SP target SP HTTP/1.1 CRLF`.
+    @inlinable
+    public static func requestLine(
+        method: some Collection<UInt8>, target: some Collection<UInt8>, into buffer: inout [UInt8]
+    ) {
+        buffer.append(contentsOf: method)
+        buffer.append(UInt8(ascii: " "))
+        buffer.append(contentsOf: target)
+        buffer.append(contentsOf: " HTTP/1.1\r\n".utf8)
+    }
+
+    /// Appends `HTTP/1.1 SP status SP reason CRLF`; `status` must be 100...999.
+    @inlinable
+    public static func statusLine(
+        status: Int, reason: some Collection<UInt8>, into buffer: inout [UInt8]
+    ) {
+        precondition(status >= 100 && status <= 999, "status out of range")
+        buffer.append(contentsOf: "HTTP/1.1 ".utf8)
+        buffer.append(UInt8(truncatingIfNeeded: 0x30 + status / 100))
+        buffer.append(UInt8(truncatingIfNeeded: 0x30 + status / 10 % 10))
+        buffer.append(UInt8(truncatingIfNeeded: 0x30 + status % 10))
+        buffer.append(UInt8(ascii: " "))
+        buffer.append(contentsOf: reason)
+        buffer.append(contentsOf: "\r\n".utf8)
+    }
+
+    /// Appends a status line with the standard reason phrase for `status` (see `reasonPhrase`).
+    @inlinable
+    public static func statusLine(status: Int, into buffer: inout [UInt8]) {
+        reasonPhrase(for: status).withUTF8Buffer { statusLine(status: status, reason: $0, into: &buffer) }
+    }
+
+    /// Appends `name: value CRLF`.
+    @inlinable
+    public static func field(
+        name: some Collection<UInt8>, value: some Collection<UInt8>, into buffer: inout [UInt8]
+    ) {
+        buffer.append(contentsOf: name)
+        buffer.append(contentsOf: ": ".utf8)
+        buffer.append(contentsOf: value)
+        buffer.append(contentsOf: "\r\n".utf8)
+    }
+
+    /// Appends `name: value CRLF` from raw buffers (e.g. spans of a parsed head).
+    @inlinable
+    public static func field(
+        name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, into buffer: inout [UInt8]
+    ) {
+        buffer.append(contentsOf: name)
+        buffer.append(contentsOf: ": ".utf8)
+        buffer.append(contentsOf: value)
+        buffer.append(contentsOf: "\r\n".utf8)
+    }
+
+    /// Appends `name: value CRLF` from strings (configuration-defined fields).
+    @inlinable
+    public static func field(name: String, value: String, into buffer: inout [UInt8]) {
+        field(name: name.utf8, value: value.utf8, into: &buffer)
+    }
+
+    /// Appends `name: <decimal> CRLF`, e.g. Content-Length, without creating a String.
+    @inlinable
+    public static func field(name: some Collection<UInt8>, decimal: UInt64, into buffer: inout [UInt8]) {
+        buffer.append(contentsOf: name)
+        buffer.append(contentsOf: ": ".utf8)
+        appendDecimal(decimal, into: &buffer)
+        buffer.append(contentsOf: "\r\n".utf8)
+    }
+
+    /// Appends `name: value CRLF` where `value` may contain obs-fold (a parsed response field
+    /// with `needsUnfolding`): each run of whitespace containing CR or LF becomes one SP
+    /// (RFC 9112 §5.2), so the forwarded line has no line break inside it.
+    @inlinable
+    public static func unfoldedField(
+        name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, into buffer: inout [UInt8]
+    ) {
+        buffer.append(contentsOf: name)
+        buffer.append(contentsOf: ": ".utf8)
+        let valueStart = buffer.count
+        var inFold = false
+        for b in value {
+            if b == 0x0d || b == 0x0a {
+                if !inFold {
+                    while let last = buffer.last, buffer.count > valueStart, last == 0x20 || last == 0x09 {
+                        buffer.removeLast()
+                    }
+                    inFold = true
+                }
+            } else if inFold {
+                if b != 0x20 && b != 0x09 {
+                    buffer.append(0x20)
+                    buffer.append(b)
+                    inFold = false
+                }
+            } else {
+                buffer.append(b)
+            }
+        }
+        buffer.append(contentsOf: "\r\n".utf8)
+    }
+
+    /// Appends the CRLF that ends a head.
+    @inlinable
+    public static func endOfHead(into buffer: inout [UInt8]) {
+        buffer.append(contentsOf: "\r\n".utf8)
+    }
+
+    /// Appends a chunk size line: lowercase hex of `size` (> 0) and CRLF.
+    @inlinable
+    public static func chunkHeader(size: Int, into buffer: inout [UInt8]) {
+        precondition(size > 0, "a chunk of size 0 is the last chunk")
+        appendHex(UInt64(size), into: &buffer)
+        buffer.append(contentsOf: "\r\n".utf8)
+    }
+
+    /// Appends the CRLF that follows a chunk's data.
+    @inlinable
+    public static func chunkEnd(into buffer: inout [UInt8]) {
+        buffer.append(contentsOf: "\r\n".utf8)
+    }
+
+    /// Appends the last chunk `0 CRLF`, the trailer fields, and the final CRLF.
+    @inlinable
+    public static func lastChunk(trailers: [TrailerField] = [], into buffer: inout [UInt8]) {
+        buffer.append(contentsOf: "0\r\n".utf8)
+        for trailer in trailers { field(name: trailer.name, value: trailer.value, into: &buffer) }
+        buffer.append(contentsOf: "\r\n".utf8)
+    }
+
+    /// Appends the decimal digits of `value`.
+    @inlinable
+    public static func appendDecimal(_ value: UInt64, into buffer: inout [UInt8]) {
+        var digitCount = 1
+        var rest = value
+        while rest >= 10 {
+            rest /= 10
+            digitCount += 1
+        }
+        let start = buffer.count
+        buffer.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: digitCount))
+        var v = value
+        var i = start + digitCount - 1
+        while v > 0 {
+            buffer[i] = UInt8(truncatingIfNeeded: v % 10) &+ 0x30
+            v /= 10
+            i -= 1
+        }
+    }
+
+    /// Appends the lowercase hexadecimal digits of `value`.
+    @inlinable
+    public static func appendHex(_ value: UInt64, into buffer: inout [UInt8]) {
+        let digitCount = value == 0 ? 1 : (67 - value.leadingZeroBitCount) / 4
+        var shift = (digitCount - 1) * 4
+        while shift >= 0 {
+            let nibble = UInt8(truncatingIfNeeded: (value >> UInt64(shift)) & 0xf)
+            buffer.append(nibble < 10 ? nibble &+ 0x30 : nibble &+ 0x57)
+            shift -= 4
+        }
+    }
+}

@@ -1,0 +1,267 @@
+/// Incremental, strict parser of a request head (RFC 9112 §2-§6, SPEC §5).
+///
+/// Call `parse` with the whole message received so far, starting at the same byte every time
+/// (the same prefix plus new bytes; never move or change bytes already fed). The parser keeps
+/// its position and line state, so every byte is examined once however the input is split.
+/// After `.complete` or a thrown error it is ready for a new message; `reset()` abandons a
+/// partial one. A thrown error means the connection must be closed after any error response.
+public struct RequestHeadParser: Sendable {
+    private enum State: UInt8, Sendable {
+        case start
+        case leadingLineFeed
+        case method
+        case target
+        case version
+        case requestLineFeed
+        case fields
+    }
+
+    /// RFC 9112 §2.2 asks servers to ignore at least one empty line before a request line; a
+    /// few are tolerated, more are refused so CRLF floods cannot hold a connection.
+    static let maxLeadingEmptyLines = 8
+
+    /// The limits this parser enforces.
+    public let limits: HeadLimits
+    private var state = State.start
+    private var position = 0
+    private var emptyLines = 0
+    private var methodStart = 0
+    private var targetStart = 0
+    private var targetEnd = 0
+    private var versionStart = 0
+    private var method = HTTPMethod.other
+    private var version = HTTPVersion.http11
+    private var scanner = FieldSectionScanner(repairs: false)
+
+    /// Creates a parser for one connection.
+    public init(limits: HeadLimits) {
+        self.limits = limits
+    }
+
+    /// Forgets any partial message.
+    public mutating func reset() {
+        state = .start
+        position = 0
+        emptyLines = 0
+        scanner.reset()
+    }
+
+    /// Continues parsing `bytes` (the whole message so far, see the type's contract).
+    ///
+    /// Returns `.needMore` until the blank line ending the head has arrived. Throws 400 for
+    /// malformed input, 414 when the request line does not end within `maxHeaderBytes`, 431 when
+    /// the head does not, 501 for CONNECT or an unimplemented transfer coding, 505 for an HTTP
+    /// major version other than 1.
+    public mutating func parse(
+        _ bytes: UnsafeRawBufferPointer
+    ) throws(HTTP1ParseError) -> HeadParseResult<RequestHead> {
+        let limit = limits.maxHeaderBytes
+        let end = min(bytes.count, limit)
+        guard position < end, let raw = bytes.baseAddress else {
+            if bytes.count >= limit {
+                let error = overflowError()
+                reset()
+                throw error
+            }
+            return .needMore
+        }
+        let base = raw.assumingMemoryBound(to: UInt8.self)
+        do throws(HTTP1ParseError) {
+            if state != .fields {
+                guard try scanRequestLine(base, end) else {
+                    if bytes.count >= limit { throw overflowError() }
+                    return .needMore
+                }
+            }
+            guard try scanner.scan(base, &position, end) else {
+                if bytes.count >= limit { throw HTTP1ParseError.headersTooLarge }
+                return .needMore
+            }
+            let head = try makeHead(bytes)
+            reset()
+            return .complete(head)
+        } catch {
+            reset()
+            throw error
+        }
+    }
+
+    private func overflowError() -> HTTP1ParseError {
+        state == .fields ? .headersTooLarge : .uriTooLong
+    }
+
+    /// Scans leading empty lines and the request line; true once its CRLF has been consumed.
+    private mutating func scanRequestLine(
+        _ base: UnsafePointer<UInt8>, _ end: Int
+    ) throws(HTTP1ParseError) -> Bool {
+        var p = position
+        defer { position = p }
+        while true {
+            switch state {
+            case .start:
+                guard p < end else { return false }
+                let b = base[p]
+                if ByteClass.isToken(b) {
+                    methodStart = p
+                    p += 1
+                    state = .method
+                } else if b == ByteClass.cr {
+                    emptyLines += 1
+                    guard emptyLines <= RequestHeadParser.maxLeadingEmptyLines else {
+                        throw .badRequest("too many empty lines before request line")
+                    }
+                    p += 1
+                    state = .leadingLineFeed
+                } else if b == ByteClass.lf {
+                    throw .badRequest("bare LF")
+                } else {
+                    throw .badRequest("invalid method")
+                }
+
+            case .leadingLineFeed:
+                guard p < end else { return false }
+                guard base[p] == ByteClass.lf else { throw .badRequest("bare CR") }
+                p += 1
+                state = .start
+
+            case .method:
+                while p < end && ByteClass.isToken(base[p]) { p += 1 }
+                guard p < end else { return false }
+                guard base[p] == ByteClass.sp else { throw .badRequest("invalid method") }
+                method = HTTPMethod.recognize(base + methodStart, p - methodStart)
+                p += 1
+                targetStart = p
+                state = .target
+
+            case .target:
+                while p < end && ByteClass.isTarget(base[p]) { p += 1 }
+                guard p < end else { return false }
+                let b = base[p]
+                guard b == ByteClass.sp else { throw RequestHeadParser.targetError(b) }
+                guard p > targetStart else { throw .badRequest("empty request target") }
+                targetEnd = p
+                p += 1
+                versionStart = p
+                state = .version
+
+            case .version:
+                guard p < end else { return false }
+                let b = base[p]
+                let index = p - versionStart
+                if index == 8 {
+                    guard b == ByteClass.cr else {
+                        throw .badRequest(b == ByteClass.lf ? "bare LF" : "invalid HTTP version")
+                    }
+                    version = try RequestHeadParser.checkVersion(base + versionStart)
+                    state = .requestLineFeed
+                } else if !HTTPVersionSyntax.accepts(b, at: index) {
+                    throw .badRequest(b == ByteClass.lf ? "bare LF" : "invalid HTTP version")
+                }
+                p += 1
+
+            case .requestLineFeed:
+                guard p < end else { return false }
+                guard base[p] == ByteClass.lf else { throw .badRequest("bare CR") }
+                p += 1
+                state = .fields
+                if method == .connect { throw .notImplemented("CONNECT not supported") }
+                return true
+
+            case .fields:
+                return true
+            }
+        }
+    }
+
+    private static func targetError(_ b: UInt8) -> HTTP1ParseError {
+        switch b {
+        case UInt8(ascii: "#"): return .badRequest("fragment in request target")
+        case ByteClass.cr, ByteClass.lf: return .badRequest("malformed request line")
+        default: return .badRequest("invalid character in request target")
+        }
+    }
+
+    /// RFC 9110 §2.5 / SPEC §5: major 1 only (else 505); 1.x with x > 1 is served as 1.1.
+    private static func checkVersion(_ v: UnsafePointer<UInt8>) throws(HTTP1ParseError) -> HTTPVersion {
+        guard v[5] == UInt8(ascii: "1") else { throw .versionNotSupported }
+        return v[7] == UInt8(ascii: "0") ? .http10 : .http11
+    }
+
+    /// Builds the head once the blank line has been seen; checks target form, Host and framing.
+    private func makeHead(_ buffer: UnsafeRawBufferPointer) throws(HTTP1ParseError) -> RequestHead {
+        let target = ByteSpan(unchecked: targetStart, targetEnd)
+        let form = try RequestTargetForm(target, buffer, method: method)
+        let facts = try FramingFields(scanner.fields, buffer) { .badRequest($0) }
+
+        // RFC 9112 §3.2: a request with more than one Host, or an invalid one, is 400; so is an
+        // HTTP/1.1 request without one. SPEC §5 refuses an empty Host in 1.1 as well.
+        var host: ByteSpan?
+        if facts.hostCount > 1 { throw .badRequest("repeated Host") }
+        if facts.hostCount == 1 {
+            if facts.host.isEmpty {
+                if version.minor >= 1 { throw .badRequest("empty Host") }
+            } else {
+                guard RequestTarget.isValidHost(facts.host.bytes(in: buffer)) else {
+                    throw .badRequest("invalid Host")
+                }
+                host = facts.host
+            }
+        } else if version.minor >= 1 {
+            throw .badRequest("missing Host")
+        }
+        if let authority = form.authority { host = authority }
+
+        let framing = try RequestHeadParser.framing(facts, version: version)
+        return RequestHead(
+            method: method,
+            methodSpan: ByteSpan(unchecked: methodStart, targetStart - 1),
+            target: target, targetForm: form.form, absoluteAuthority: form.authority,
+            originTarget: form.originTarget, version: version, fields: scanner.fields,
+            framing: framing, host: host, connectionClose: facts.connectionClose,
+            connectionKeepAlive: facts.connectionKeepAlive,
+            connectionUpgrade: facts.connectionUpgrade, expectContinue: facts.expectContinue,
+            headLength: position, originTargetNeedsSlash: form.needsSlash)
+    }
+
+    /// RFC 9112 §6.1-§6.3 for requests, strictest reading (SPEC §5):
+    /// - Transfer-Encoding in HTTP/1.0 is faulty framing: 400.
+    /// - Content-Length with Transfer-Encoding: 400 (smuggling).
+    /// - A malformed or empty coding list: 400. A coding outside the registry (incl. "identity",
+    ///   "xchunked"): 501. Otherwise chunked must appear once, last, or 400 (§6.3 rule 4).
+    ///   Registered codings before it ("gzip, chunked"): 501, not implemented.
+    private static func framing(
+        _ facts: FramingFields, version: HTTPVersion
+    ) throws(HTTP1ParseError) -> BodyFraming {
+        guard facts.hasTransferEncoding else {
+            if let length = facts.contentLength { return .contentLength(length) }
+            return .none
+        }
+        if version.minor == 0 { throw .badRequest("Transfer-Encoding in HTTP/1.0") }
+        if facts.hasContentLength { throw .badRequest("both Content-Length and Transfer-Encoding") }
+        let codings = facts.codings
+        if codings.isMalformed || codings.count == 0 { throw .badRequest("invalid Transfer-Encoding") }
+        if codings.hasUnknown { throw .notImplemented("unknown transfer coding") }
+        if codings.chunkedCount != 1 || !codings.lastIsChunked {
+            throw .badRequest("chunked must be the final transfer coding, once")
+        }
+        if codings.count > 1 { throw .notImplemented("unsupported transfer coding") }
+        return .chunked
+    }
+}
+
+/// "HTTP/" DIGIT "." DIGIT, matched one byte at a time (RFC 9112 §2.3; the name is
+/// case-sensitive).
+enum HTTPVersionSyntax {
+    @inline(__always)
+    static func accepts(_ b: UInt8, at index: Int) -> Bool {
+        switch index {
+        case 0: return b == UInt8(ascii: "H")
+        case 1, 2: return b == UInt8(ascii: "T")
+        case 3: return b == UInt8(ascii: "P")
+        case 4: return b == UInt8(ascii: "/")
+        case 5, 7: return ByteClass.isDigit(b)
+        case 6: return b == UInt8(ascii: ".")
+        default: return false
+        }
+    }
+}

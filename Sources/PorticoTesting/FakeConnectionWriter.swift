@@ -1,0 +1,227 @@
+import Glibc
+
+/// What a `FakeUpstream` handler uses to answer one request, politely or not.
+///
+/// Valid only during the handler call, on the connection's thread. Every write waits at most
+/// the upstream's `writeTimeout` for buffer space, and every wait (`pause`, `wait(for:)`, writes)
+/// throws `TestingError.stopped` when the upstream stops, so `stop()` never hangs on a handler.
+/// Nothing is added implicitly except `Content-Length` / `Transfer-Encoding` where documented.
+public final class FakeConnectionWriter {
+    /// The method of the request being answered; a HEAD response gets no body bytes.
+    public let requestMethod: String
+    /// Whether the connection has been closed or reset by the handler.
+    public private(set) var isClosed = false
+    /// Whether the connection will be closed once the handler returns.
+    public private(set) var closesAfterResponse = false
+
+    private(set) var fd: Int32
+    private let wakeFd: Int32
+    private let writeTimeout: Duration
+
+    init(fd: Int32, wakeFd: Int32, requestMethod: String, writeTimeout: Duration) {
+        self.fd = fd
+        self.wakeFd = wakeFd
+        self.requestMethod = requestMethod
+        self.writeTimeout = writeTimeout
+    }
+
+    /// Writes raw bytes exactly as given (for malformed or hand-crafted responses).
+    public func write(_ bytes: [UInt8]) throws {
+        guard !isClosed else { throw TestingError.connectionClosed("handler wrote after close()/reset()") }
+        try bytes.withUnsafeBytes {
+            try LoopbackSocket.sendAll(
+                fd, $0, limit: WaitLimit(inactivity: writeTimeout), wakeFd: wakeFd, what: "fake response")
+        }
+    }
+
+    /// Writes the UTF-8 bytes of `text` exactly as given.
+    public func write(_ text: String) throws { try write(Array(text.utf8)) }
+
+    /// Writes an interim response such as `100 Continue` or `103 Early Hints`.
+    public func writeInterim(status: Int = 100, reason: String? = nil, headers: [(String, String)] = [])
+        throws
+    {
+        try writeHead(status: status, reason: reason, headers: headers)
+    }
+
+    /// Writes a status line, `headers` as given, and the empty line.
+    ///
+    /// A final response carrying `Connection: close` also makes the connection close once the
+    /// handler returns, as a real server would.
+    public func writeHead(status: Int, reason: String? = nil, headers: [(String, String)] = []) throws {
+        noteConnectionClose(status: status, headers: headers)
+        var head = "HTTP/1.1 \(status) \(reason ?? FakeConnectionWriter.reasonPhrase(status))\r\n"
+        for (name, value) in headers { head += "\(name): \(value)\r\n" }
+        head += "\r\n"
+        try write(head)
+    }
+
+    /// Writes a complete response framed by `Content-Length`.
+    ///
+    /// `Content-Length` is added unless `headers` carries Content-Length or Transfer-Encoding,
+    /// or the status forbids a body (1xx, 204, 304). For a HEAD request the body is not sent.
+    /// `Connection: close` in `headers` closes the connection after the handler returns.
+    public func writeResponse(
+        status: Int = 200, reason: String? = nil, headers: [(String, String)] = [], body: [UInt8] = []
+    ) throws {
+        noteConnectionClose(status: status, headers: headers)
+        let bodyless = (100..<200).contains(status) || status == 204 || status == 304
+        var fields = headers
+        if !bodyless, HeaderList.first("content-length", in: headers) == nil,
+            HeaderList.first("transfer-encoding", in: headers) == nil
+        {
+            fields.append(("Content-Length", "\(body.count)"))
+        }
+        var head = "HTTP/1.1 \(status) \(reason ?? FakeConnectionWriter.reasonPhrase(status))\r\n"
+        for (name, value) in fields { head += "\(name): \(value)\r\n" }
+        head += "\r\n"
+        let sendsBody = !bodyless && requestMethod != "HEAD"
+        try write(Array(head.utf8) + (sendsBody ? body : []))
+    }
+
+    /// Writes a complete response whose body is the UTF-8 bytes of `body`.
+    public func writeResponse(
+        status: Int = 200, reason: String? = nil, headers: [(String, String)] = [], body: String
+    ) throws {
+        try writeResponse(status: status, reason: reason, headers: headers, body: Array(body.utf8))
+    }
+
+    /// Writes a complete chunked response: head, one chunk per element, last chunk, trailers.
+    ///
+    /// `Transfer-Encoding: chunked` is added unless `headers` already has Transfer-Encoding.
+    /// Empty elements are skipped, since an empty chunk would end the body.
+    public func writeChunked(
+        status: Int = 200, reason: String? = nil, headers: [(String, String)] = [], chunks: [[UInt8]],
+        trailers: [(String, String)] = []
+    ) throws {
+        try writeChunkedHead(status: status, reason: reason, headers: headers)
+        for chunk in chunks { try writeChunk(chunk) }
+        try writeLastChunk(trailers: trailers)
+    }
+
+    /// Writes a complete chunked response with UTF-8 text chunks.
+    public func writeChunked(
+        status: Int = 200, reason: String? = nil, headers: [(String, String)] = [], chunks: [String],
+        trailers: [(String, String)] = []
+    ) throws {
+        try writeChunked(
+            status: status, reason: reason, headers: headers, chunks: chunks.map { Array($0.utf8) },
+            trailers: trailers)
+    }
+
+    /// Writes a head announcing a chunked body; follow with `writeChunk` and `writeLastChunk`.
+    public func writeChunkedHead(status: Int = 200, reason: String? = nil, headers: [(String, String)] = [])
+        throws
+    {
+        var fields = headers
+        if HeaderList.first("transfer-encoding", in: headers) == nil {
+            fields.append(("Transfer-Encoding", "chunked"))
+        }
+        try writeHead(status: status, reason: reason, headers: fields)
+    }
+
+    /// Writes one chunk (size line, data, CRLF); an empty `bytes` writes nothing.
+    public func writeChunk(_ bytes: [UInt8]) throws {
+        guard !bytes.isEmpty else { return }
+        try write(Array((String(bytes.count, radix: 16) + "\r\n").utf8) + bytes + [0x0D, 0x0A])
+    }
+
+    /// Writes one chunk holding the UTF-8 bytes of `text`.
+    public func writeChunk(_ text: String) throws { try writeChunk(Array(text.utf8)) }
+
+    /// Writes the last chunk, the trailer fields and the final empty line.
+    public func writeLastChunk(trailers: [(String, String)] = []) throws {
+        var tail = "0\r\n"
+        for (name, value) in trailers { tail += "\(name): \(value)\r\n" }
+        tail += "\r\n"
+        try write(tail)
+    }
+
+    /// Sleeps for `duration`; throws `TestingError.stopped` at once if the upstream stops.
+    public func pause(_ duration: Duration) throws {
+        try pauseInterruptibly(until: .after(duration), wakeFd: wakeFd)
+    }
+
+    /// Blocks until `latch` opens; throws `timedOut` after `timeout` or `stopped` on stop.
+    public func wait(for latch: TestLatch, timeout: Duration = .seconds(10)) throws {
+        switch try waitForEvents(latch.readFd, POLLIN, wakeFd: wakeFd, deadline: .after(timeout)) {
+        case .ready: return
+        case .woken: throw TestingError.stopped
+        case .timedOut: throw TestingError.timedOut("fake upstream handler waiting for a latch")
+        }
+    }
+
+    /// Waits until the client (the gateway) closes or resets the connection; true when it did
+    /// within `timeout`, false on timeout or when it sent more bytes instead.
+    public func waitForPeerClose(timeout: Duration = .seconds(5)) throws -> Bool {
+        let deadline = Deadline.after(timeout)
+        while true {
+            switch try waitForEvents(fd, POLLIN, wakeFd: wakeFd, deadline: deadline) {
+            case .woken: throw TestingError.stopped
+            case .timedOut: return false
+            case .ready:
+                var byte: UInt8 = 0
+                let count = recv(fd, &byte, 1, Int32(MSG_PEEK))
+                if count == 0 { return true }
+                if count < 0 { return errno != EAGAIN && errno != EINTR }
+                return false
+            }
+        }
+    }
+
+    /// Closes the connection once the handler returns instead of reading another request.
+    public func closeAfterResponse() { closesAfterResponse = true }
+
+    /// Ends the connection in an orderly way now: sends FIN (the read side closes when the
+    /// handler returns). Use after a close-delimited body.
+    public func close() {
+        guard !isClosed else { return }
+        shutdown(fd, Int32(SHUT_WR))
+        isClosed = true
+        closesAfterResponse = true
+    }
+
+    /// Aborts the connection now with RST (`SO_LINGER` 0 and close).
+    public func reset() {
+        guard fd >= 0 else { return }
+        LoopbackSocket.resetClose(fd)
+        fd = -1
+        isClosed = true
+        closesAfterResponse = true
+    }
+
+    private func noteConnectionClose(status: Int, headers: [(String, String)]) {
+        if status >= 200 && HeaderList.contains(token: "close", in: "connection", of: headers) {
+            closesAfterResponse = true
+        }
+    }
+
+    /// The standard reason phrase for `status`, or `Status` for unknown codes.
+    public static func reasonPhrase(_ status: Int) -> String {
+        switch status {
+        case 100: return "Continue"
+        case 101: return "Switching Protocols"
+        case 103: return "Early Hints"
+        case 200: return "OK"
+        case 201: return "Created"
+        case 204: return "No Content"
+        case 206: return "Partial Content"
+        case 301: return "Moved Permanently"
+        case 302: return "Found"
+        case 304: return "Not Modified"
+        case 400: return "Bad Request"
+        case 401: return "Unauthorized"
+        case 403: return "Forbidden"
+        case 404: return "Not Found"
+        case 405: return "Method Not Allowed"
+        case 408: return "Request Timeout"
+        case 413: return "Content Too Large"
+        case 429: return "Too Many Requests"
+        case 500: return "Internal Server Error"
+        case 502: return "Bad Gateway"
+        case 503: return "Service Unavailable"
+        case 504: return "Gateway Timeout"
+        default: return "Status"
+        }
+    }
+}

@@ -1,0 +1,62 @@
+/// What the command line asks for (SPEC section 1).
+enum Command: Equatable {
+    case run(configPath: String)
+    case check(configPath: String)
+    case echo(listen: String, name: String)
+    case version
+    case help
+}
+
+/// A command line that does not parse; printed with the usage, exit status 2.
+struct UsageError: Error {
+    let message: String
+}
+
+enum CommandLineParser {
+    static let usage = """
+        usage: portico [--config PATH]          run; PATH defaults to ./gateway.json
+               portico --check [--config PATH]  validate the configuration and exit
+               portico echo --listen ADDR [--name NAME]
+                                                a tiny upstream for demos and tests
+               portico --version | --help
+        """
+
+    static func parse(_ arguments: [String]) throws(UsageError) -> Command {
+        var rest = arguments[...]
+        if rest.first == "echo" {
+            rest.removeFirst()
+            var listen: String?
+            var name = "echo"
+            while let flag = rest.popFirst() {
+                switch flag {
+                case "--listen": listen = try value(after: flag, &rest)
+                case "--name": name = try value(after: flag, &rest)
+                default: throw UsageError(message: "unknown argument for echo: \(flag)")
+                }
+            }
+            guard let listen else { throw UsageError(message: "echo needs --listen ADDR") }
+            return .echo(listen: listen, name: name)
+        }
+        var configPath = "gateway.json"
+        var check = false
+        while let flag = rest.popFirst() {
+            switch flag {
+            case "--config": configPath = try value(after: flag, &rest)
+            case "--check": check = true
+            case "--version": return .version
+            case "--help", "-h": return .help
+            default: throw UsageError(message: "unknown argument: \(flag)")
+            }
+        }
+        return check ? .check(configPath: configPath) : .run(configPath: configPath)
+    }
+
+    private static func value(after flag: String, _ rest: inout ArraySlice<String>) throws(UsageError)
+        -> String
+    {
+        guard let value = rest.popFirst(), !value.hasPrefix("--") else {
+            throw UsageError(message: "\(flag) needs a value")
+        }
+        return value
+    }
+}

@@ -1,0 +1,124 @@
+import Glibc
+import PorticoTesting
+import Testing
+
+/// The `portico` binary as a user runs it: exit codes, signals, memory (process-wide, so
+/// these run it as a subprocess).
+@Suite(.serialized, .timeLimit(.minutes(2))) struct CommandLineTests {
+    private func portico() throws -> String {
+        try #require(ProcessRunner.builtProductPath(named: "portico"), "portico binary not built")
+    }
+
+    private func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = try ProcessRunner(executable: try portico(), arguments: arguments)
+        let status = try process.waitForExit(timeout: .seconds(20))
+        return (status, process.output(.stdout), process.output(.stderr))
+    }
+
+    private func gatewayConfig(upstream: String, extra: String = "", listen: String = "127.0.0.1:0") -> String
+    {
+        """
+        {"workers":1,"listeners":[{"name":"http","address":"\(listen)"}],\(extra)
+         "upstreams":{"app":{"servers":[{"address":"\(upstream)"}]}},
+         "routes":[{"name":"app","match":{"pathPrefix":"/"},"upstream":"app"}]}
+        """
+    }
+
+    @Test func printsVersionAndHelp() throws {
+        let version = try run(["--version"])
+        #expect(version.status == 0)
+        #expect(version.stdout.hasPrefix("portico 0.1.0"))
+        let help = try run(["--help"])
+        #expect(help.status == 0)
+        #expect(help.stdout.contains("--check"))
+    }
+
+    @Test func badUsageExitsTwo() throws {
+        let result = try run(["--no-such-flag"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("usage"))
+    }
+
+    @Test func checkAcceptsValidConfiguration() throws {
+        let config = try TempConfig(
+            gatewayConfig(
+                upstream: "127.0.0.1:9001", extra: #""admin":{"address":"127.0.0.1:9901","token":"s3cret"},"#)
+        )
+        let result = try run(["--check", "--config", config.path])
+        #expect(result.status == 0)
+        #expect(result.stdout.hasPrefix("configuration OK"))
+        #expect(!result.stdout.contains("s3cret"))
+    }
+
+    @Test func checkReportsEveryProblemWithItsPath() throws {
+        let config = try TempConfig(
+            """
+            {"listeners":[{"address":"127.0.0.1:8080"}],"upstreams":{"users":{"servers":[{"address":"127.0.0.1:1","weight":0}]}},
+             "routes":[{"name":"a","upstream":"userz"}]}
+            """)
+        let result = try run(["--check", "--config", config.path])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains(#"routes[0].upstream: unknown upstream "userz""#))
+        #expect(result.stderr.contains("upstreams.users.servers[0].weight:"))
+    }
+
+    @Test func missingFileExitsOne() throws {
+        let result = try run(["--config", "/nonexistent/gateway.json"])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("/nonexistent/gateway.json"))
+    }
+
+    @Test func unbindableListenerExitsOne() throws {
+        let occupant = try FakeUpstream(handler: .echo)
+        let port = occupant.port
+        let config = try TempConfig(
+            gatewayConfig(upstream: "127.0.0.1:9001", listen: "127.0.0.1:\(port)"))
+        let result = try run(["--config", config.path])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("listen 127.0.0.1:\(port):"))
+    }
+
+    @Test func sigtermStopsCleanly() throws {
+        let upstream = try FakeUpstream(handler: .echo)
+        let config = try TempConfig(gatewayConfig(upstream: upstream.address))
+        let process = try ProcessRunner(executable: try portico(), arguments: ["--config", config.path])
+        let line = try process.waitForLine(containing: "listening", in: .stderr, timeout: .seconds(20))
+        let port = try #require(UInt16(line.split(separator: "port=").last ?? ""))
+        #expect(try TestClient.get(port: port, path: "/").status == 200)
+        try process.signal(SIGTERM)
+        #expect(try process.waitForExit(timeout: .seconds(20)) == 0)
+    }
+
+    @Test func streams100MiBBodyWithBoundedMemory() throws {
+        let upstream = try FakeUpstream(config: FakeUpstreamConfig(storesBodies: false), handler: .echo)
+        let config = try TempConfig(
+            gatewayConfig(
+                upstream: upstream.address,
+                extra: #""limits":{"maxRequestBodyBytes":0},"accessLog":{"path":"off"},"#))
+        let process = try ProcessRunner(executable: try portico(), arguments: ["--config", config.path])
+        let line = try process.waitForLine(containing: "listening", in: .stderr, timeout: .seconds(20))
+        let port = try #require(UInt16(line.split(separator: "port=").last ?? ""))
+        let client = try TestClient(port: port, timeout: .seconds(60))
+        let total = 100 << 20
+        try client.send("POST /upload HTTP/1.1\r\nHost: test\r\nContent-Length: \(total)\r\n\r\n")
+        try client.send(repeating: UInt8(ascii: "z"), count: total)
+        let response = try client.readResponse()
+        #expect(response.status == 200)
+        #expect(upstream.bodyByteCount == total)
+        let rss = try #require(residentKiB(of: process.pid))
+        #expect(rss < 64 * 1024, "gateway RSS \(rss) KiB after streaming 100 MiB")
+    }
+
+    private func residentKiB(of pid: pid_t) -> Int? {
+        guard let file = fopen("/proc/\(pid)/status", "r") else { return nil }
+        defer { fclose(file) }
+        var line = [CChar](repeating: 0, count: 512)
+        while fgets(&line, Int32(line.count), file) != nil {
+            let text = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if text.hasPrefix("VmHWM:") {
+                return Int(text.dropFirst(6).filter(\.isNumber))
+            }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,65 @@
+import Gateway
+import GatewayRuntime
+import PorticoTesting
+
+/// A real gateway, in process, on an ephemeral loopback port, with the access log off.
+final class GatewayHarness {
+    let server: GatewayServer
+    let port: UInt16
+
+    /// Starts a gateway from a configuration JSON; its listener must be named "http" and
+    /// bound to 127.0.0.1:0.
+    init(_ json: String) throws {
+        let config: GatewayConfig
+        switch ConfigLoader.load(json: Array(json.utf8), resolve: SystemResolver.resolve) {
+        case .success(let loaded): config = loaded
+        case .failure(let problems):
+            throw HarnessError(message: problems.errors.map(\.description).joined(separator: "\n"))
+        }
+        server = try GatewayServer(config: config, log: ProcessLog(fd: 2))
+        try server.start()
+        guard let bound = server.port(ofListener: "http") else {
+            throw HarnessError(message: "no http listener")
+        }
+        port = bound
+    }
+
+    deinit { server.stopNow() }
+
+    func client() throws -> TestClient { try TestClient(port: port) }
+
+    /// A configuration with one listener, the given upstreams ("name": [addresses]) and routes JSON.
+    static func config(
+        upstreams: [(String, [String])], routes: String, limits: String = "{}", timeouts: String = "{}",
+        upstreamExtra: String = ""
+    ) -> String {
+        let upstreamJSON = upstreams.map { name, servers in
+            let list = servers.map { #"{"address":"\#($0)"}"# }.joined(separator: ",")
+            return #""\#(name)":{"servers":[\#(list)]\#(upstreamExtra)}"#
+        }.joined(separator: ",")
+        return """
+            {"workers":1,"listeners":[{"name":"http","address":"127.0.0.1:0"}],
+             "accessLog":{"path":"off"},"limits":\(limits),"timeouts":\(timeouts),
+             "upstreams":{\(upstreamJSON)},"routes":\(routes)}
+            """
+    }
+
+    /// The usual set-up: everything under "/" goes to one upstream "app".
+    static func simple(
+        _ upstream: FakeUpstream, limits: String = "{}", timeouts: String = "{}", route: String = ""
+    )
+        throws -> GatewayHarness
+    {
+        let extra = route.isEmpty ? "" : "," + route
+        return try GatewayHarness(
+            config(
+                upstreams: [("app", [upstream.address])],
+                routes: #"[{"name":"app","match":{"pathPrefix":"/"},"upstream":"app"\#(extra)}]"#,
+                limits: limits, timeouts: timeouts))
+    }
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}
