@@ -86,7 +86,14 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
                     ProxyError(.requestTimeout, "the request header was not received in time"), closing: true)
             }
         case .exchanging:
-            exchange?.clientIdleTimeout()
+            // Progress only stamps a time; the timer is moved lazily here, so busy streams
+            // do not touch the timer heap on every read and write.
+            let due = lastProgressAt &+ UInt64(max(0, timeouts.idle.milliseconds)) &* 1_000_000
+            if due > worker.loop.now {
+                worker.loop.schedule(timer, at: due)
+            } else {
+                exchange?.clientIdleTimeout()
+            }
         case .closingAfterFlush:
             close()  // the client stopped reading the last response
         case .closed:
@@ -95,6 +102,11 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
     }
 
     // MARK: Reading requests
+
+    /// When bytes last moved for the current exchange (either socket), for `idleMs`.
+    private(set) var lastProgressAt: UInt64 = 0
+
+    func noteProgress() { lastProgressAt = worker.loop.now }
 
     /// True while `drive()` runs, so a request finishing inside it does not re-enter it.
     private var isDriving = false
@@ -143,6 +155,7 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
         case .progressed(let drained):
             // After a hangup no new edge will come, so keep reading until the end is seen.
             if drained && !hangupSeen { readable = false }
+            noteProgress()
             return true
         case .wouldBlock:
             readable = false
@@ -212,7 +225,10 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
     @discardableResult
     func flush() -> Bool {
         while writable && !output.isEmpty {
-            switch output.flush(to: fd) {
+            let before = output.readableCount
+            let outcome = output.flush(to: fd)
+            if output.readableCount != before { noteProgress() }
+            switch outcome {
             case .flushed:
                 if !overflow.isEmpty {
                     let count = min(overflow.count, output.capacity)
@@ -296,14 +312,14 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
 
     /// Queues bytes for the client. What does not fit in the buffer waits in `overflow`
     /// (only gateway-made responses, whose size the configuration bounds, take this path).
-    func enqueue(_ bytes: [UInt8]) {
+    func enqueue(_ bytes: [UInt8], flush flushNow: Bool = true) {
         bytes.withUnsafeBytes { raw in
             output.makeRoom(atLeast: raw.count)
             let fitting = min(raw.count, output.writableCount)
             output.append(UnsafeRawBufferPointer(rebasing: raw[0..<fitting]))
             if fitting < raw.count { overflow.append(contentsOf: raw[fitting...]) }
         }
-        flush()
+        if flushNow { flush() }
     }
 
     /// The current request is done; serve the next one or close.

@@ -81,6 +81,7 @@ final class ProxyExchange: TimerHandler {
     /// Arms the deadline and gets a connection.
     func start(deadlineMs: Int?) {
         if let deadlineMs { worker.loop.schedule(deadlineTimer, inMilliseconds: deadlineMs) }
+        client.noteProgress()
         worker.loop.schedule(client.timer, inMilliseconds: Int(snapshot.config.timeouts.idle.milliseconds))
         record.attempts += 1
         record.upstreamStartedAt = worker.loop.now
@@ -92,6 +93,7 @@ final class ProxyExchange: TimerHandler {
         }
         do throws(SystemError) {
             let (fd, progress) = try Socket.startConnect(to: server.address)
+            Socket.setNoDelay(fd)
             let fresh = UpstreamConnection(
                 fd: fd, worker: worker, server: server, connected: progress == .connected,
                 bufferBytes: snapshot.bufferBytes)
@@ -123,7 +125,6 @@ final class ProxyExchange: TimerHandler {
 
     func upstreamConnected() {
         guard machine.connectionReady() == .sendRequest, let connection else { return }
-        Socket.setNoDelay(connection.fd)
         requestHead.withUnsafeBytes { connection.output.append($0) }
         requestHead = []
         if expectContinue && clientVersion == .http11 {
@@ -354,9 +355,11 @@ final class ProxyExchange: TimerHandler {
             head, from: connection.input.readable, framing: responseFraming, exchange: self,
             closeClient: !clientKeepAlive || worker.isDraining, into: &out)
         connection.input.consume(head.headLength)
-        client.enqueue(out)
+        // Not flushed yet: the body that is already buffered goes out in the same write.
+        client.enqueue(out, flush: false)
         if framing == .none {
             responseDone = true
+            client.flush()
             finishResponseBody()
         }
         return true
