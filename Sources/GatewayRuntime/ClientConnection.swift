@@ -40,6 +40,8 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
     /// Set once the first byte of the current request head arrived (for requestHeaderMs).
     private var headStarted = false
     let acceptedAt: UInt64
+    /// The peer's IP as text, made once per connection.
+    private(set) lazy var peerText: String = peer?.ipText ?? "unknown"
 
     init(fd: Int32, worker: Worker, peer: SocketAddress?, listener: RuntimeListener) {
         self.fd = fd

@@ -87,7 +87,22 @@ extension SocketAddress {
     var gatewayIP: IPAddress {
         switch storage {
         case .v4(let ip, _): return .v4(ip)
-        case .v6(let ip, _): return ip.bytes.withUnsafeBytes { IPAddress(bytes: $0) }!
+        case .v6(let ip, _): return IPAddress(octets16: ip.bytes)
+        }
+    }
+}
+
+extension IPAddress {
+    /// An IPv6 address from its 16 network-order bytes (IPv4-mapped ones become IPv4).
+    init(octets16 bytes: [UInt8]) {
+        var high: UInt64 = 0
+        var low: UInt64 = 0
+        for i in 0..<8 { high = high << 8 | UInt64(bytes[i]) }
+        for i in 8..<16 { low = low << 8 | UInt64(bytes[i]) }
+        if high == 0 && low >> 32 == 0xffff {
+            self = .v4(UInt32(truncatingIfNeeded: low))
+        } else {
+            self = .v6(high: high, low: low)
         }
     }
 }

@@ -20,7 +20,7 @@ public enum SystemResolver {
                 }
                 if current.pointee.ai_family == AF_INET6 && fallback == nil {
                     let v6 = UnsafeRawPointer(addr).load(as: sockaddr_in6.self)
-                    fallback = withUnsafeBytes(of: v6.sin6_addr) { IPAddress(bytes: $0) }
+                    fallback = IPAddress(octets16: withUnsafeBytes(of: v6.sin6_addr) { Array($0) })
                 }
             }
             entry = current.pointee.ai_next

@@ -78,7 +78,8 @@ final class Worker {
         let snapshot = self.snapshot
         let bytes = client.input.readable
         let requestID = clientRequestID(head, bytes) ?? newRequestID()
-        let record = RequestRecord(requestID: requestID, startedAt: loop.now, clientIP: clientIP(client))
+        let record = RequestRecord(
+            requestID: requestID, startedAt: loop.now, clientIP: clientIP(client, head: head, bytes: bytes))
         let context = RequestContext(
             version: head.version, method: head.method, keepAlive: head.isKeepAlive, requestID: requestID)
         if shared.accessLog.isEnabled {
@@ -166,7 +167,7 @@ final class Worker {
             let writer = UpstreamRequestHead(
                 head: head, bytes: bytes, route: route, clientIP: record.clientIP,
                 peerTrusted: peerIsTrusted(client), requestID: requestID, deadlineMs: deadlineMs,
-                peerAddressText: client.peer?.ipText ?? "unknown")
+                peerAddressText: client.peerText)
             withPath(normalized, rawPath, slash: head.originTargetNeedsSlash) { path in
                 var target: [UInt8] = []
                 target.reserveCapacity(path.count + (query?.count ?? 0) + 16)
@@ -219,14 +220,31 @@ final class Worker {
 
     private func peerIsTrusted(_ client: ClientConnection) -> Bool {
         guard !client.listener.trustedProxies.isEmpty, let peer = client.peer else { return false }
-        let ip = peer.gatewayIP
-        return client.listener.trustedProxies.contains { $0.contains(ip) }
+        return isTrusted(peer.gatewayIP, client.listener)
     }
 
-    /// The client address used everywhere (SPEC 7): the peer, unless it is a trusted proxy.
-    /// Resolving X-Forwarded-For through trusted proxies comes with rate limiting.
-    private func clientIP(_ client: ClientConnection) -> String {
-        client.peer?.ipText ?? "unknown"
+    private func isTrusted(_ ip: IPAddress, _ listener: RuntimeListener) -> Bool {
+        listener.trustedProxies.contains { $0.contains(ip) }
+    }
+
+    /// The client address used everywhere (SPEC 7): the peer; or, when the peer is a trusted
+    /// proxy, the rightmost X-Forwarded-For entry that is not itself trusted (the leftmost
+    /// when all are). Entries that are not IP addresses end the walk: nothing left of them
+    /// can be believed.
+    private func clientIP(_ client: ClientConnection, head: RequestHead?, bytes: UnsafeRawBufferPointer)
+        -> String
+    {
+        guard let head, peerIsTrusted(client) else { return client.peerText }
+        var entries: [UnsafeRawBufferPointer] = []
+        for field in head.fields where field.known == .xForwardedFor {
+            Bytes.forEachListElement(field.value.bytes(in: bytes)) { entries.append($0) }
+        }
+        guard !entries.isEmpty else { return client.peerText }
+        for entry in entries.reversed() {
+            guard let ip = IPAddress(bytes: entry) else { return String(decoding: entry, as: UTF8.self) }
+            if !isTrusted(ip, client.listener) { return ip.description }
+        }
+        return IPAddress(bytes: entries[0])?.description ?? client.peerText
     }
 
     // MARK: Accounting
@@ -237,7 +255,7 @@ final class Worker {
 
     /// A request that failed before its head could be parsed (400, 408, 414, 431, ...).
     func recordUnparsedRequest(status: Int, error: ProxyError, requestID: [UInt8], client: ClientConnection) {
-        let record = RequestRecord(requestID: requestID, startedAt: loop.now, clientIP: clientIP(client))
+        let record = RequestRecord(requestID: requestID, startedAt: loop.now, clientIP: client.peerText)
         record.status = status
         record.error = error
         shared.accessLog.write(record, now: loop.now)

@@ -31,15 +31,15 @@ final class GatewayHarness {
     /// A configuration with one listener, the given upstreams ("name": [addresses]) and routes JSON.
     static func config(
         upstreams: [(String, [String])], routes: String, limits: String = "{}", timeouts: String = "{}",
-        upstreamExtra: String = ""
+        upstreamExtra: String = "", listenerExtra: String = "", accessLog: String = #"{"path":"off"}"#
     ) -> String {
         let upstreamJSON = upstreams.map { name, servers in
             let list = servers.map { #"{"address":"\#($0)"}"# }.joined(separator: ",")
             return #""\#(name)":{"servers":[\#(list)]\#(upstreamExtra)}"#
         }.joined(separator: ",")
         return """
-            {"workers":1,"listeners":[{"name":"http","address":"127.0.0.1:0"}],
-             "accessLog":{"path":"off"},"limits":\(limits),"timeouts":\(timeouts),
+            {"workers":1,"listeners":[{"name":"http","address":"127.0.0.1:0"\(listenerExtra)}],
+             "accessLog":\(accessLog),"limits":\(limits),"timeouts":\(timeouts),
              "upstreams":{\(upstreamJSON)},"routes":\(routes)}
             """
     }

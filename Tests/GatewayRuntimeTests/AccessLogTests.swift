@@ -1,0 +1,105 @@
+import Glibc
+import PorticoTesting
+import Synchronization
+import Testing
+
+@Suite(.serialized, .timeLimit(.minutes(1))) struct AccessLogTests {
+    /// The lines of the log file once it holds at least `count` of them.
+    private func lines(of path: String, atLeast count: Int) throws -> [TestJSON] {
+        var parsed: [TestJSON] = []
+        try waitUntil("\(count) access log lines in \(path)") {
+            guard let text = try? readText(path) else { return false }
+            parsed = text.split(separator: "\n").compactMap { try? TestJSON(parsing: Array($0.utf8)) }
+            return parsed.count >= count
+        }
+        return parsed
+    }
+
+    private func readText(_ path: String) throws -> String {
+        guard let file = fopen(path, "r") else { throw HarnessError(message: "cannot open \(path)") }
+        defer { fclose(file) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = fread(&chunk, 1, chunk.count, file)
+            if count == 0 { break }
+            bytes += chunk[0..<count]
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    @Test func writesOneJSONLinePerRequestWithEveryField() throws {
+        let upstream = try FakeUpstream(handler: .status(201, body: "made"))
+        let directory = try TempConfig("{}")
+        let logPath = directory.file(named: "access.log")
+        let gateway = try GatewayHarness(
+            GatewayHarness.config(
+                upstreams: [("users", [upstream.address])],
+                routes: #"[{"name":"users-api","match":{"pathPrefix":"/users"},"upstream":"users"}]"#,
+                listenerExtra: #","trustedProxies":["127.0.0.0/8"]"#, accessLog: #"{"path":"\#(logPath)"}"#))
+        let client = try gateway.client()
+        let response = try client.request(
+            method: "POST", path: "/users/7?full=1",
+            headers: [("Host", "api.test"), ("X-Forwarded-For", "203.0.113.9, 127.0.0.7")], body: "abc")
+        #expect(response.status == 201)
+        #expect(try client.request(path: "/nowhere").status == 404)
+        let entries = try lines(of: logPath, atLeast: 2)
+        let first = entries[0]
+        #expect(first["requestId"]?.stringValue == response.header("X-Request-Id"))
+        #expect(first["client"]?.stringValue == "203.0.113.9")
+        #expect(first["method"]?.stringValue == "POST")
+        #expect(first["host"]?.stringValue == "api.test")
+        #expect(first["path"]?.stringValue == "/users/7?full=1")
+        #expect(first["route"]?.stringValue == "users-api")
+        #expect(first["upstream"]?.stringValue == "users")
+        #expect(first["server"]?.stringValue == upstream.address)
+        #expect(first["status"]?.intValue == 201)
+        #expect(first["attempts"]?.intValue == 1)
+        #expect(first["bytesIn"]?.intValue == 3)
+        #expect(first["bytesOut"]?.intValue == 4)
+        #expect((first["durationMs"]?.doubleValue ?? -1) >= 0)
+        #expect((first["upstreamMs"]?.doubleValue ?? -1) >= 0)
+        #expect(first["ts"]?.stringValue?.hasSuffix("Z") == true)
+        #expect(first["error"] == .null)
+        let second = entries[1]
+        #expect(second["status"]?.intValue == 404)
+        #expect(second["error"]?.stringValue == "no_route")
+        #expect(second["route"] == .null)
+    }
+
+    @Test func recordsClientThatLeftAs499() throws {
+        let sawClose = Mutex(false)
+        let upstream = try FakeUpstream { _, writer in
+            let closed = try writer.waitForPeerClose(timeout: .seconds(10))
+            sawClose.withLock { $0 = closed }
+        }
+        let directory = try TempConfig("{}")
+        let logPath = directory.file(named: "access.log")
+        let gateway = try GatewayHarness(
+            GatewayHarness.config(
+                upstreams: [("app", [upstream.address])],
+                routes: #"[{"name":"app","match":{"pathPrefix":"/"},"upstream":"app"}]"#,
+                accessLog: #"{"path":"\#(logPath)"}"#))
+        let client = try gateway.client()
+        try client.sendRequest(path: "/slow")
+        _ = try upstream.waitForRequests(count: 1)
+        client.close()
+        let entries = try lines(of: logPath, atLeast: 1)
+        #expect(entries[0]["status"]?.intValue == 499)
+    }
+
+    @Test func trustedProxyKeepsForwardedProto() throws {
+        let upstream = try FakeUpstream(handler: .echo)
+        let gateway = try GatewayHarness(
+            GatewayHarness.config(
+                upstreams: [("app", [upstream.address])],
+                routes: #"[{"name":"app","match":{"pathPrefix":"/"},"upstream":"app"}]"#,
+                listenerExtra: #","trustedProxies":["127.0.0.1"]"#))
+        _ = try TestClient.get(
+            port: gateway.port, path: "/",
+            headers: [("X-Forwarded-Proto", "https"), ("X-Forwarded-Host", "a.test")])
+        let received = try #require(upstream.receivedRequests.first)
+        #expect(received.header("X-Forwarded-Proto") == "https")
+        #expect(received.header("X-Forwarded-Host") == "a.test")
+    }
+}
