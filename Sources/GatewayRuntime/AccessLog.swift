@@ -10,12 +10,22 @@ import Synchronization
 final class AccessLogWriter: Sendable {
     private struct Queue {
         var pending: [UInt8] = []
+        var pendingLines = 0
         var stopping = false
+        /// A sink to switch to before writing the next batch (reload, log rotation).
+        var reopen: Sink?
     }
 
-    let isEnabled: Bool
-    private let fd: Int32
-    private let ownsFD: Bool
+    /// Where lines go; owned by the writer thread.
+    private struct Sink {
+        var fd: Int32
+        var ownsFD: Bool
+    }
+
+    private let enabled: Atomic<Bool>
+    var isEnabled: Bool { enabled.load(ordering: .relaxed) }
+    /// The writer thread's current sink; only that thread touches it after start.
+    private let sink: Mutex<Sink>
     private let queue = Mutex(Queue())
     private let wake = DispatchSemaphore(value: 0)
     private let maxQueuedBytes: Int
@@ -24,28 +34,38 @@ final class AccessLogWriter: Sendable {
     private let finished = DispatchSemaphore(value: 0)
 
     /// Opens the sink; `nil` when a file cannot be opened (the caller reports it).
-    init?(sink: AccessLogSink, maxQueuedBytes: Int = 4 << 20) {
+    init?(sink configured: AccessLogSink, maxQueuedBytes: Int = 4 << 20) {
         self.maxQueuedBytes = maxQueuedBytes
+        guard let opened = Self.open(configured) else { return nil }
+        sink = Mutex(opened)
+        enabled = Atomic(opened.fd >= 0)
+        let writer = self
+        _ = LoopThread.start { writer.runWriter() }
+    }
+
+    /// Opens a sink; fd -1 for "off", nil when a file cannot be opened.
+    private static func open(_ sink: AccessLogSink) -> Sink? {
         switch sink {
         case .off:
-            isEnabled = false
-            fd = -1
-            ownsFD = false
+            return Sink(fd: -1, ownsFD: false)
         case .stdout:
-            isEnabled = true
-            fd = 1
-            ownsFD = false
+            return Sink(fd: 1, ownsFD: false)
         case .file(let path):
-            let opened = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
-            guard opened >= 0 else { return nil }
-            isEnabled = true
-            fd = opened
-            ownsFD = true
+            let fd = Glibc.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+            return fd >= 0 ? Sink(fd: fd, ownsFD: true) : nil
         }
-        if isEnabled {
-            let writer = self
-            _ = LoopThread.start { writer.runWriter() }
-        }
+    }
+
+    /// Switches to `sink` (a file is opened anew even when its path is unchanged, so log
+    /// rotation works by renaming the file and reloading). False when it cannot be opened;
+    /// the log is then off until the next successful reopen.
+    func reopen(sink configured: AccessLogSink) -> Bool {
+        let opened = Self.open(configured)
+        let next = opened ?? Sink(fd: -1, ownsFD: false)
+        queue.withLock { $0.reopen = next }
+        enabled.store(next.fd >= 0, ordering: .relaxed)
+        wake.signal()
+        return opened != nil
     }
 
     /// Formats and queues the record's line. Called on a loop; never blocks on I/O.
@@ -58,34 +78,48 @@ final class AccessLogWriter: Sendable {
             if queue.pending.count + line.count > maxQueuedBytes { return (false, false) }
             let wasEmpty = queue.pending.isEmpty
             queue.pending.append(contentsOf: line)
+            queue.pendingLines += 1
             return (true, wasEmpty)
         }
         if !accepted.0 {
             dropped.add(1, ordering: .relaxed)
             return
         }
-        written.add(1, ordering: .relaxed)
         if accepted.1 { wake.signal() }
     }
 
     /// Flushes what is queued and stops the writer thread.
     func stop() {
-        guard isEnabled else { return }
         queue.withLock { $0.stopping = true }
         wake.signal()
         finished.wait()
-        if ownsFD { close(fd) }
+        let current = sink.withLock { $0 }
+        if current.ownsFD { close(current.fd) }
     }
 
     private func runWriter() {
         while true {
             wake.wait()
-            let (batch, stopping) = queue.withLock { queue -> ([UInt8], Bool) in
-                let taken = queue.pending
+            let (batch, lines, stopping, reopen) = queue.withLock { queue -> ([UInt8], Int, Bool, Sink?) in
+                let taken = (queue.pending, queue.pendingLines, queue.stopping, queue.reopen)
                 queue.pending = []
-                return (taken, queue.stopping)
+                queue.pendingLines = 0
+                queue.reopen = nil
+                return taken
             }
-            writeAll(batch)
+            let fd = sink.withLock { $0.fd }
+            if fd >= 0 && !batch.isEmpty {
+                writeAll(batch, to: fd)
+                written.add(lines, ordering: .relaxed)
+            }
+            if let reopen {
+                let previous = sink.withLock { current -> Sink in
+                    let old = current
+                    current = reopen
+                    return old
+                }
+                if previous.ownsFD { close(previous.fd) }
+            }
             if stopping {
                 finished.signal()
                 return
@@ -93,7 +127,7 @@ final class AccessLogWriter: Sendable {
         }
     }
 
-    private func writeAll(_ bytes: [UInt8]) {
+    private func writeAll(_ bytes: [UInt8], to fd: Int32) {
         bytes.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {

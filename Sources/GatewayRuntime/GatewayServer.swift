@@ -4,23 +4,41 @@ import Reactor
 import Synchronization
 
 /// The running gateway: worker loops with their listeners, the shared state, and the
-/// process-level operations (start, stop). Started and stopped from the main thread.
+/// process-level operations (start, reload, drain, stop), called from the main thread or
+/// the admin endpoint.
 public final class GatewayServer: Sendable {
-    private struct Running {
+    private struct State {
         var workers: [LoopBound<Worker>] = []
         var threads: [LoopThread] = []
+        var snapshot: RuntimeSnapshot
+        /// Bound public listeners by their configured address text, with the real port.
+        var listeners: [String: BoundListener] = [:]
+        var reloadsSucceeded = 0
+        var reloadsFailed = 0
+        var lastError: String?
+        var loadedAt: String
+    }
+
+    private struct BoundListener {
+        var listener: RuntimeListener
+        var port: UInt16
     }
 
     public let log: ProcessLog
-    private let shared: GatewayShared
-    private let initial: RuntimeSnapshot
-    private let running = Mutex<Running>(Running())
-    private let boundPorts = Mutex<[String: UInt16]>([:])
+    let shared: GatewayShared
+    private let state: Mutex<State>
+    /// Serializes reloads (SIGHUP and POST /reload may race).
+    private let reloadLock = Mutex<Void>(())
+    private let configPath: String?
     public let workerCount: Int
+    private let admin = Mutex<AdminServer?>(nil)
+    private let startedAt = monotonicNanoseconds()
 
-    /// Prepares a gateway for `config`; nothing is bound until `start()`.
-    public init(config: GatewayConfig, log: ProcessLog) throws(StartError) {
+    /// Prepares a gateway for `config`; nothing is bound until `start()`. `configPath` is
+    /// the file reloads read again (nil: reloads are refused).
+    public init(config: GatewayConfig, configPath: String? = nil, log: ProcessLog) throws(StartError) {
         self.log = log
+        self.configPath = configPath
         guard let accessLog = AccessLogWriter(sink: config.accessLog.sink) else {
             throw StartError(message: "accessLog.path: cannot open \(config.accessLog.sink)")
         }
@@ -28,7 +46,8 @@ public final class GatewayServer: Sendable {
         shared = GatewayShared(
             log: log, accessLog: accessLog, maxConnections: config.limits.maxConnections, workers: workerCount
         )
-        initial = SnapshotBuilder.build(config, generation: 1, previous: nil)
+        let snapshot = SnapshotBuilder.build(config, generation: 1, previous: nil)
+        state = Mutex(State(snapshot: snapshot, loadedAt: WallClock.iso8601Now()))
     }
 
     /// Why the gateway could not start, as the line the CLI prints.
@@ -37,33 +56,25 @@ public final class GatewayServer: Sendable {
         public var description: String { message }
     }
 
-    /// Binds every listener on every worker (SO_REUSEPORT) and starts the loops.
-    /// A listener bound to port 0 gets one ephemeral port shared by all workers.
+    // MARK: Start
+
+    /// Binds every listener on every worker (SO_REUSEPORT), starts the loops, then the
+    /// admin endpoint if configured.
     public func start() throws(StartError) {
-        var sockets: [[Int32]] = Array(repeating: [], count: workerCount)
-        var ports: [String: UInt16] = [:]
-        do throws(StartError) {
-            for listener in initial.listeners {
-                var address = listener.address
-                for worker in 0..<workerCount {
-                    let fd: Int32
-                    do {
-                        fd = try Socket.listen(on: address)
-                    } catch {
-                        throw StartError(message: "listen \(listener.address): \(error.reason)")
-                    }
-                    sockets[worker].append(fd)
-                    if address.port == 0, let bound = try? Socket.localAddress(fd) {
-                        address = bound
-                    }
-                }
-                ports[listener.name] = address.port
+        let snapshot = state.withLock { $0.snapshot }
+        var sockets: [[(Int32, RuntimeListener)]] = Array(repeating: [], count: workerCount)
+        var bound: [String: BoundListener] = [:]
+        for listener in snapshot.listeners {
+            let opened: (fds: [Int32], port: UInt16)
+            do {
+                opened = try bindEverywhere(listener)
+            } catch {
+                for list in sockets { for (fd, _) in list { closeDescriptor(fd) } }
+                throw StartError(message: error.message)
             }
-        } catch {
-            for list in sockets { for fd in list { closeDescriptor(fd) } }
-            throw error
+            for (index, fd) in opened.fds.enumerated() { sockets[index].append((fd, listener)) }
+            bound[listener.key] = BoundListener(listener: listener, port: opened.port)
         }
-        boundPorts.withLock { $0 = ports }
 
         var workers: [Worker] = []
         for index in 0..<workerCount {
@@ -73,42 +84,189 @@ public final class GatewayServer: Sendable {
             } catch {
                 throw StartError(message: "cannot create an event loop: \(error)")
             }
-            let worker = Worker(index: index, loop: loop, shared: shared, snapshot: initial)
-            for (listenerIndex, fd) in sockets[index].enumerated() {
-                let handler = ListenerHandler(
-                    fd: fd, listener: initial.listeners[listenerIndex], worker: worker)
+            let worker = Worker(index: index, loop: loop, shared: shared, snapshot: snapshot)
+            for (fd, listener) in sockets[index] {
+                let handler = ListenerHandler(fd: fd, listener: listener, worker: worker)
                 do {
                     try handler.start()
                 } catch {
-                    throw StartError(
-                        message: "listen \(initial.listeners[listenerIndex].address): \(error.reason)")
+                    throw StartError(message: "listen \(listener.key): \(error.reason)")
                 }
                 worker.listeners.append(handler)
             }
             workers.append(worker)
         }
-        let bound = workers.map { LoopBound($0, loop: $0.loop) }
-        let threads = bound.map { worker in LoopThread.start { worker.loop.run() } }
-        running.withLock {
-            $0.workers = bound
+        let loopBound = workers.map { LoopBound($0, loop: $0.loop) }
+        let threads = loopBound.map { worker in LoopThread.start { worker.loop.run() } }
+        state.withLock {
+            $0.workers = loopBound
             $0.threads = threads
+            $0.listeners = bound
+        }
+        if let adminConfig = snapshot.config.admin {
+            do throws(SystemError) {
+                let server = try AdminServer(address: SocketAddress(adminConfig.address), gateway: self)
+                admin.withLock { $0 = server }
+            } catch {
+                stopLoops()
+                throw StartError(message: "listen \(adminConfig.address.text): \(error.reason)")
+            }
         }
         log.info(
             "gateway started",
             [
-                "generation": "\(initial.generation)", "workers": "\(workerCount)",
-                "routes": "\(initial.routes.count)",
+                "generation": "\(snapshot.generation)", "workers": "\(workerCount)",
+                "routes": "\(snapshot.routes.count)",
             ])
     }
 
-    /// The port each listener (by name) is bound to.
-    public func port(ofListener name: String) -> UInt16? {
-        boundPorts.withLock { $0[name] }
+    private struct BindError: Error {
+        let message: String
     }
 
-    /// Stops accepting, lets requests in flight finish for up to `drainMs`, then stops the loops.
+    /// One listening socket per worker for `listener`; port 0 becomes one ephemeral port for all.
+    private func bindEverywhere(_ listener: RuntimeListener) throws(BindError) -> (fds: [Int32], port: UInt16)
+    {
+        var address = listener.address
+        var fds: [Int32] = []
+        for _ in 0..<workerCount {
+            do {
+                let fd = try Socket.listen(on: address)
+                fds.append(fd)
+                if address.port == 0, let local = try? Socket.localAddress(fd) { address = local }
+            } catch {
+                for fd in fds { closeDescriptor(fd) }
+                throw BindError(message: "listen \(listener.key): \(error.reason)")
+            }
+        }
+        return (fds, address.port)
+    }
+
+    // MARK: Queries
+
+    /// The port each listener (by name) is bound to.
+    public func port(ofListener name: String) -> UInt16? {
+        state.withLock { state in state.listeners.values.first { $0.listener.name == name }?.port }
+    }
+
+    /// The admin endpoint's port, if it runs.
+    public var adminPort: UInt16? { admin.withLock { $0?.address.port } }
+
+    var currentSnapshot: RuntimeSnapshot { state.withLock { $0.snapshot } }
+
+    var isDraining: Bool { shared.isDraining.load(ordering: .relaxed) }
+
+    var uptimeSeconds: Double { Double(monotonicNanoseconds() - startedAt) / 1e9 }
+
+    /// Reload bookkeeping for /stats: (succeeded, failed, lastError, loadedAt).
+    var reloadStatus: (succeeded: Int, failed: Int, lastError: String?, loadedAt: String) {
+        state.withLock { ($0.reloadsSucceeded, $0.reloadsFailed, $0.lastError, $0.loadedAt) }
+    }
+
+    var workerLoops: [LoopBound<Worker>] { state.withLock { $0.workers } }
+
+    // MARK: Reload
+
+    /// The result of a reload: the new generation and what changed, or every error.
+    public struct ReloadOutcome: Sendable {
+        public var generation: Int?
+        public var changes: [String]
+        public var errors: [String]
+    }
+
+    /// Reads and validates the configuration file again and, if it is valid, publishes it to
+    /// every loop as a new generation (SPEC section 9). Requests in flight keep the
+    /// generation they started with. Blocking (file I/O, name resolution): never call it
+    /// on a worker loop.
+    public func reload() -> ReloadOutcome {
+        reloadLock.withLock { _ in performReload() }
+    }
+
+    private func performReload() -> ReloadOutcome {
+        guard let configPath else {
+            return recordFailure(["reload: no configuration file to read"])
+        }
+        let loaded: GatewayConfig
+        switch ConfigFile.load(path: configPath) {
+        case .success(let config): loaded = config
+        case .failure(let problems): return recordFailure(problems.errors.map(\.description))
+        }
+        let current = state.withLock { $0.snapshot }
+        let diff = ConfigDiff(from: current.config, to: loaded)
+        var config = loaded
+        // Restart-only settings keep their running values (SPEC section 9).
+        config.workers = current.config.workers
+        if let running = current.config.admin {
+            if config.admin == nil { config.admin = running } else { config.admin?.address = running.address }
+        } else {
+            config.admin = nil
+        }
+
+        let snapshot = SnapshotBuilder.build(config, generation: current.generation + 1, previous: current)
+        let oldListeners = state.withLock { $0.listeners }
+        let newKeys = Set(snapshot.listeners.map(\.key))
+        var opened: [(RuntimeListener, [Int32], UInt16)] = []
+        for listener in snapshot.listeners where oldListeners[listener.key] == nil {
+            do {
+                let (fds, port) = try bindEverywhere(listener)
+                opened.append((listener, fds, port))
+            } catch {
+                for (_, fds, _) in opened { for fd in fds { closeDescriptor(fd) } }
+                return recordFailure([error.message])
+            }
+        }
+        let removed = Set(oldListeners.keys.filter { !newKeys.contains($0) })
+
+        shared.maxConnections.store(config.limits.maxConnections, ordering: .relaxed)
+        if !shared.accessLog.reopen(sink: config.accessLog.sink) {
+            log.error("cannot open the access log; lines are dropped", ["path": "\(config.accessLog.sink)"])
+        }
+        let workers = state.withLock { state -> [LoopBound<Worker>] in
+            state.snapshot = snapshot
+            for key in removed { state.listeners[key] = nil }
+            for (listener, _, port) in opened {
+                state.listeners[listener.key] = BoundListener(listener: listener, port: port)
+            }
+            for listener in snapshot.listeners {
+                state.listeners[listener.key]?.listener = listener
+            }
+            state.reloadsSucceeded += 1
+            state.loadedAt = WallClock.iso8601Now()
+            return state.workers
+        }
+        for (index, worker) in workers.enumerated() {
+            let added = opened.map { ($0.0, $0.1[index]) }
+            let bound = LoopBoundListeners(added)
+            worker.loop.execute {
+                worker.value.apply(snapshot, addedListeners: bound.listeners, removedListeners: removed)
+            }
+        }
+        for warning in diff.restartRequired { log.warn(warning) }
+        log.info(
+            "config reloaded", ["generation": "\(snapshot.generation)", "changes": "\(diff.changes.count)"])
+        for change in diff.changes { log.info(change) }
+        return ReloadOutcome(generation: snapshot.generation, changes: diff.changes, errors: [])
+    }
+
+    private func recordFailure(_ errors: [String]) -> ReloadOutcome {
+        state.withLock {
+            $0.reloadsFailed += 1
+            $0.lastError = errors.joined(separator: "; ")
+        }
+        log.error("reload failed; keeping the running configuration", ["errors": "\(errors.count)"])
+        for error in errors { log.error(error) }
+        return ReloadOutcome(generation: nil, changes: [], errors: errors)
+    }
+
+    // MARK: Stop
+
+    /// Graceful shutdown (SPEC section 10): public listeners close at once, the admin
+    /// endpoint stays up and reports the drain, requests in flight and requests already
+    /// received finish, idle connections close; returns when all connections are done or
+    /// after `drainMilliseconds`, then stops everything.
     public func shutdown(drainMilliseconds: Int) {
-        let workers = running.withLock { $0.workers }
+        shared.isDraining.store(true, ordering: .relaxed)
+        let workers = state.withLock { $0.workers }
         for worker in workers {
             worker.loop.execute { worker.value.beginDrain() }
         }
@@ -126,7 +284,7 @@ public final class GatewayServer: Sendable {
     }
 
     private func stopLoops() {
-        let (workers, threads) = running.withLock { state in
+        let (workers, threads) = state.withLock { state in
             let taken = (state.workers, state.threads)
             state.workers = []
             state.threads = []
@@ -139,6 +297,20 @@ public final class GatewayServer: Sendable {
             }
         }
         for thread in threads { thread.join() }
+        let adminServer = admin.withLock { server -> AdminServer? in
+            let taken = server
+            server = nil
+            return taken
+        }
+        adminServer?.stop()
         shared.accessLog.stop()
     }
+}
+
+/// Listening sockets handed to one worker by a reload.
+struct LoopBoundListeners: @unchecked Sendable {
+    // @unchecked Sendable: plain descriptors and immutable Sendable listener values; the
+    // wrapper exists only because tuples in an array are not inferred Sendable here.
+    let listeners: [(RuntimeListener, Int32)]
+    init(_ listeners: [(RuntimeListener, Int32)]) { self.listeners = listeners }
 }

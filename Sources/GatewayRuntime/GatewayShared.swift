@@ -6,7 +6,10 @@ import Synchronization
 final class GatewayShared: Sendable {
     let log: ProcessLog
     let accessLog: AccessLogWriter
-    let maxConnections: Int
+    /// `limits.maxConnections`; a reload may change it.
+    let maxConnections: Atomic<Int>
+    /// Set once a graceful shutdown began (admin /healthz and /ready answer 503).
+    let isDraining = Atomic<Bool>(false)
     let activeConnections = Atomic<Int>(0)
     let acceptedConnections = Atomic<Int>(0)
     let rejectedConnections = Atomic<Int>(0)
@@ -16,7 +19,7 @@ final class GatewayShared: Sendable {
     init(log: ProcessLog, accessLog: AccessLogWriter, maxConnections: Int, workers: Int) {
         self.log = log
         self.accessLog = accessLog
-        self.maxConnections = maxConnections
+        self.maxConnections = Atomic(maxConnections)
         self.workersLeft = Atomic(workers)
     }
 
@@ -24,7 +27,8 @@ final class GatewayShared: Sendable {
     /// closes it right after accept, SPEC section 5).
     func admitConnection() -> Bool {
         let now = activeConnections.add(1, ordering: .relaxed).newValue
-        if maxConnections > 0 && now > maxConnections {
+        let limit = maxConnections.load(ordering: .relaxed)
+        if limit > 0 && now > limit {
             activeConnections.subtract(1, ordering: .relaxed)
             rejectedConnections.add(1, ordering: .relaxed)
             return false

@@ -6,7 +6,8 @@ import Synchronization
 /// worker its own socket, so there is no accept lock).
 final class ListenerHandler: IOHandler, TimerHandler {
     let fd: Int32
-    let listener: RuntimeListener
+    /// Replaced by a reload that changes the listener's settings (trusted proxies).
+    var listener: RuntimeListener
     unowned let worker: Worker
     private lazy var pauseTimer = LoopTimer(handler: self)
     private var paused = false

@@ -72,6 +72,8 @@ struct RuntimeRoute: Sendable {
 
 /// A listener's settings as the runtime uses them.
 struct RuntimeListener: Sendable {
+    /// The address as configured ("127.0.0.1:0" stays so): a listener's identity across reloads.
+    let key: String
     let name: String
     let address: SocketAddress
     let trustedProxies: [CIDR]

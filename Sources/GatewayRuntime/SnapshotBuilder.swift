@@ -45,7 +45,8 @@ enum SnapshotBuilder {
         }
         let listeners = config.listeners.map {
             RuntimeListener(
-                name: $0.name, address: SocketAddress($0.address), trustedProxies: $0.trustedProxies)
+                key: $0.address.text, name: $0.name, address: SocketAddress($0.address),
+                trustedProxies: $0.trustedProxies)
         }
         return RuntimeSnapshot(
             generation: generation, config: config, routeTable: RouteTable(routes: config.routes),

@@ -261,6 +261,43 @@ final class Worker {
         shared.accessLog.write(record, now: loop.now)
     }
 
+    // MARK: Reload
+
+    /// Switches new requests to `snapshot` (requests in flight keep theirs), opens the
+    /// listeners a reload added and closes the ones it removed (their connections stay
+    /// and finish).
+    func apply(
+        _ snapshot: RuntimeSnapshot, addedListeners: [(RuntimeListener, Int32)], removedListeners: Set<String>
+    ) {
+        self.snapshot = snapshot
+        balancers = snapshot.upstreams.map(\.balancer)
+        listeners.removeAll { handler in
+            guard removedListeners.contains(handler.listener.key) else { return false }
+            handler.close()
+            return true
+        }
+        let byKey = Dictionary(
+            snapshot.listeners.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
+        for handler in listeners {
+            if let updated = byKey[handler.listener.key] { handler.listener = updated }
+        }
+        for (listener, fd) in addedListeners {
+            let handler = ListenerHandler(fd: fd, listener: listener, worker: self)
+            do {
+                try handler.start()
+                listeners.append(handler)
+            } catch {
+                closeDescriptor(fd)
+                shared.log.error(
+                    "cannot watch a new listener", ["listener": listener.key, "error": error.reason])
+            }
+        }
+        if isDraining {
+            for listener in listeners { listener.close() }
+            listeners.removeAll()
+        }
+    }
+
     // MARK: Lifecycle
 
     /// Stops accepting and closes idle connections; the loop stops when the last one closes.

@@ -35,7 +35,11 @@ final class Supervisor: Sendable {
                     supervisor.stopped.store(true, ordering: .releasing)
                 }
             case SIGHUP:
-                log.warn("reload on SIGHUP is not available yet; configuration unchanged")
+                if draining {
+                    log.warn("reload ignored during shutdown")
+                } else {
+                    _ = server.reload()
+                }
             default:
                 break
             }

@@ -78,7 +78,7 @@ case .run(let path):
     let log = ProcessLog()
     let server: GatewayServer
     do {
-        server = try GatewayServer(config: config, log: log)
+        server = try GatewayServer(config: config, configPath: path, log: log)
         try server.start()
     } catch {
         printError(error.message)

@@ -269,7 +269,8 @@ let validRequests: [ValidRequest] = [
             #expect(throws: HTTP1ParseError.self) {
                 try wrong.withUnsafeBytes { buffer throws(HTTP1ParseError) in try parser.parse(buffer) }
             }
-            let result = try good.withUnsafeBytes { buffer throws(HTTP1ParseError) in try parser.parse(buffer) }
+            let result = try good.withUnsafeBytes { buffer throws(HTTP1ParseError) in try parser.parse(buffer)
+            }
             #expect(result == feedRequest(good).head.map { .complete($0) })
         }
     }

@@ -1,22 +1,26 @@
 import Gateway
 import GatewayRuntime
 import PorticoTesting
+import Testing
 
 /// A real gateway, in process, on an ephemeral loopback port, with the access log off.
 final class GatewayHarness {
     let server: GatewayServer
     let port: UInt16
+    /// The configuration file, which `reload()` reads again.
+    let configFile: TempConfig
 
     /// Starts a gateway from a configuration JSON; its listener must be named "http" and
     /// bound to 127.0.0.1:0.
     init(_ json: String) throws {
+        configFile = try TempConfig(json)
         let config: GatewayConfig
         switch ConfigLoader.load(json: Array(json.utf8), resolve: SystemResolver.resolve) {
         case .success(let loaded): config = loaded
         case .failure(let problems):
             throw HarnessError(message: problems.errors.map(\.description).joined(separator: "\n"))
         }
-        server = try GatewayServer(config: config, log: ProcessLog(fd: 2))
+        server = try GatewayServer(config: config, configPath: configFile.path, log: ProcessLog(fd: 2))
         try server.start()
         guard let bound = server.port(ofListener: "http") else {
             throw HarnessError(message: "no http listener")
@@ -28,18 +32,29 @@ final class GatewayHarness {
 
     func client() throws -> TestClient { try TestClient(port: port) }
 
+    /// Writes `json` as the configuration file and reloads it.
+    func reload(_ json: String) throws -> GatewayServer.ReloadOutcome {
+        try configFile.write(json)
+        return server.reload()
+    }
+
+    func adminClient() throws -> TestClient {
+        try TestClient(port: try #require(server.adminPort))
+    }
+
     /// A configuration with one listener, the given upstreams ("name": [addresses]) and routes JSON.
     static func config(
         upstreams: [(String, [String])], routes: String, limits: String = "{}", timeouts: String = "{}",
-        upstreamExtra: String = "", listenerExtra: String = "", accessLog: String = #"{"path":"off"}"#
+        upstreamExtra: String = "", listenerExtra: String = "", accessLog: String = #"{"path":"off"}"#,
+        admin: String? = nil, listeners: String? = nil
     ) -> String {
         let upstreamJSON = upstreams.map { name, servers in
             let list = servers.map { #"{"address":"\#($0)"}"# }.joined(separator: ",")
             return #""\#(name)":{"servers":[\#(list)]\#(upstreamExtra)}"#
         }.joined(separator: ",")
         return """
-            {"workers":1,"listeners":[{"name":"http","address":"127.0.0.1:0"\(listenerExtra)}],
-             "accessLog":\(accessLog),"limits":\(limits),"timeouts":\(timeouts),
+            {"workers":1,"listeners":\(listeners ?? #"[{"name":"http","address":"127.0.0.1:0"\#(listenerExtra)}]"#),
+             \(admin.map { #""admin":\#($0),"# } ?? "")"accessLog":\(accessLog),"limits":\(limits),"timeouts":\(timeouts),
              "upstreams":{\(upstreamJSON)},"routes":\(routes)}
             """
     }
