@@ -284,6 +284,7 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
         status: Int, body: [UInt8], contentType: [UInt8], extraHeaders: [([UInt8], [UInt8])],
         close: Bool, request: RequestContext?, routeHeaders: HeaderRules? = nil
     ) {
+        let close = close || isLastRequestOfDrain
         let headOnly = request?.method == .head
         let version = request?.version ?? .http11
         var out: [UInt8] = []
@@ -324,10 +325,14 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
         if flushNow { flush() }
     }
 
+    /// During a drain, the response being written is the connection's last unless another
+    /// request is already waiting in the input (pipelined requests are still served).
+    var isLastRequestOfDrain: Bool { worker.isDraining && input.isEmpty }
+
     /// The current request is done; serve the next one or close.
     func finishRequest(close: Bool) {
         exchange = nil
-        if close || peerClosed || worker.isDraining {
+        if close || peerClosed || isLastRequestOfDrain {
             phase = .closingAfterFlush
             if output.isEmpty {
                 self.close()

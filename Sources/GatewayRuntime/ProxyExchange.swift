@@ -351,9 +351,12 @@ final class ProxyExchange: TimerHandler {
         }
         var out: [UInt8] = []
         out.reserveCapacity(head.headLength + 256)
+        if worker.isDraining && (!requestBodyDone || client.input.isEmpty) {
+            clientKeepAlive = false  // the connection's last response during a drain (SPEC 10)
+        }
         ResponseHeadWriter.writeFinal(
             head, from: connection.input.readable, framing: responseFraming, exchange: self,
-            closeClient: !clientKeepAlive || worker.isDraining, into: &out)
+            closeClient: !clientKeepAlive, into: &out)
         connection.input.consume(head.headLength)
         // Not flushed yet: the body that is already buffered goes out in the same write.
         client.enqueue(out, flush: false)
@@ -431,7 +434,7 @@ final class ProxyExchange: TimerHandler {
         worker.loop.cancel(deadlineTimer)
         if let connection {
             self.connection = nil
-            if reuse {
+            if reuse && !worker.isDraining {
                 worker.pool.put(
                     connection, maxIdle: upstream.maxIdlePerServer, idleTimeoutMs: upstream.idleTimeoutMs)
             } else {

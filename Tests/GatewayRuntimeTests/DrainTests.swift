@@ -1,0 +1,110 @@
+import Glibc
+import PorticoTesting
+import Testing
+
+/// Graceful shutdown (SPEC section 10), on the real binary: signals and exit codes are
+/// process-wide.
+@Suite(.serialized, .timeLimit(.minutes(2))) struct DrainTests {
+    private struct Running {
+        let process: ProcessRunner
+        let port: UInt16
+        let adminPort: UInt16
+        let config: TempConfig
+    }
+
+    private func start(upstream: FakeUpstream, drainMs: Int) throws -> Running {
+        let adminPort = try ProcessRunner.freePort()
+        let config = try TempConfig(
+            """
+            {"workers":1,"listeners":[{"name":"http","address":"127.0.0.1:0"}],
+             "admin":{"address":"127.0.0.1:\(adminPort)"},"accessLog":{"path":"off"},
+             "timeouts":{"drainMs":\(drainMs)},
+             "upstreams":{"app":{"servers":[{"address":"\(upstream.address)"}]}},
+             "routes":[{"name":"app","match":{"pathPrefix":"/"},"upstream":"app"}]}
+            """)
+        let binary = try #require(ProcessRunner.builtProductPath(named: "portico"))
+        let process = try ProcessRunner(executable: binary, arguments: ["--config", config.path])
+        let line = try process.waitForLine(
+            containing: "msg=\"listening\"", in: .stderr, timeout: .seconds(20))
+        let port = try #require(UInt16(line.split(separator: "port=").last ?? ""))
+        return Running(process: process, port: port, adminPort: adminPort, config: config)
+    }
+
+    @Test func inFlightRequestCompletesWhileNewConnectionsAreRefused() throws {
+        let latch = try TestLatch()
+        defer { latch.open() }
+        let upstream = try FakeUpstream(
+            handler: .sequence([.waitFor(latch, then: .status(200, body: "finished")), .echo]))
+        let gateway = try start(upstream: upstream, drainMs: 10_000)
+        let inFlight = try TestClient(port: gateway.port, timeout: .seconds(20))
+        try inFlight.sendRequest(path: "/slow")
+        _ = try upstream.waitForRequests(count: 1)
+        let idle = try TestClient(port: gateway.port)
+        #expect(try idle.request(path: "/quick").status == 200)
+
+        try gateway.process.signal(SIGTERM)
+        try waitUntil("the admin endpoint reports the drain") {
+            (try? TestClient.get(port: gateway.adminPort, path: "/healthz").status) == 503
+        }
+        #expect(try TestClient.get(port: gateway.adminPort, path: "/ready").status == 503)
+        #expect(throws: (any Error).self) { try TestClient.get(port: gateway.port, path: "/new") }
+        #expect(idle.isClosedByPeer(), "idle keep-alive connections close at once")
+
+        latch.open()
+        let response = try inFlight.readResponse()
+        #expect(response.status == 200)
+        #expect(response.bodyString == "finished")
+        #expect(response.header("Connection") == "close")
+        #expect(try gateway.process.waitForExit(timeout: .seconds(20)) == 0)
+    }
+
+    @Test func pipelinedRequestsAlreadyReceivedAreServed() throws {
+        let latch = try TestLatch()
+        defer { latch.open() }
+        let upstream = try FakeUpstream(handler: .sequence([.waitFor(latch, then: .echo), .echo]))
+        let gateway = try start(upstream: upstream, drainMs: 10_000)
+        let client = try TestClient(port: gateway.port, timeout: .seconds(20))
+        try client.send("GET /one HTTP/1.1\r\nHost: a\r\n\r\nGET /two HTTP/1.1\r\nHost: a\r\n\r\n")
+        _ = try upstream.waitForRequests(count: 1)
+        try gateway.process.signal(SIGTERM)
+        try waitUntil("the drain starts") {
+            (try? TestClient.get(port: gateway.adminPort, path: "/healthz").status) == 503
+        }
+        latch.open()
+        let first = try client.readResponse()
+        #expect(first.status == 200)
+        #expect(first.header("Connection") == nil)
+        let second = try client.readResponse()
+        #expect(second.status == 200)
+        #expect(second.header("Connection") == "close")
+        #expect(try gateway.process.waitForExit(timeout: .seconds(20)) == 0)
+    }
+
+    @Test func drainLimitForcesTheExit() throws {
+        let latch = try TestLatch()
+        defer { latch.open() }
+        let upstream = try FakeUpstream(handler: .waitFor(latch, timeout: .seconds(30)))
+        let gateway = try start(upstream: upstream, drainMs: 300)
+        let client = try TestClient(port: gateway.port, timeout: .seconds(20))
+        try client.sendRequest(path: "/stuck")
+        _ = try upstream.waitForRequests(count: 1)
+        try gateway.process.signal(SIGTERM)
+        #expect(try gateway.process.waitForExit(timeout: .seconds(10)) == 0)
+        #expect(client.isClosedByPeer())
+        #expect(gateway.process.output(.stderr).contains("drain time is up"))
+    }
+
+    @Test func secondSignalExitsAtOnce() throws {
+        let latch = try TestLatch()
+        defer { latch.open() }
+        let upstream = try FakeUpstream(handler: .waitFor(latch, timeout: .seconds(30)))
+        let gateway = try start(upstream: upstream, drainMs: 60_000)
+        let client = try TestClient(port: gateway.port, timeout: .seconds(20))
+        try client.sendRequest(path: "/stuck")
+        _ = try upstream.waitForRequests(count: 1)
+        try gateway.process.signal(SIGTERM)
+        _ = try gateway.process.waitForLine(containing: "draining", in: .stderr, timeout: .seconds(10))
+        try gateway.process.signal(SIGINT)
+        #expect(try gateway.process.waitForExit(timeout: .seconds(10)) == 0)
+    }
+}
