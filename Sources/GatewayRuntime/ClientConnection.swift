@@ -75,6 +75,8 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
         if writable && !output.isEmpty {
             guard flush() else { return }
         }
+        // Room on the client side lets a response held back by backpressure flow again.
+        if events.contains(.writable), phase == .exchanging, let exchange { exchange.clientWritable() }
         drive()
     }
 

@@ -234,13 +234,18 @@ public final class GatewayServer: Sendable {
             state.loadedAt = WallClock.iso8601Now()
             return state.workers
         }
+        // Returns only once every loop serves the new generation, so a caller that reloads
+        // and then sends a request sees the new configuration.
+        let applied = DispatchSemaphore(value: 0)
         for (index, worker) in workers.enumerated() {
             let added = opened.map { ($0.0, $0.1[index]) }
             let bound = LoopBoundListeners(added)
             worker.loop.execute {
                 worker.value.apply(snapshot, addedListeners: bound.listeners, removedListeners: removed)
+                applied.signal()
             }
         }
+        for _ in workers { applied.wait() }
         for warning in diff.restartRequired { log.warn(warning) }
         log.info(
             "config reloaded", ["generation": "\(snapshot.generation)", "changes": "\(diff.changes.count)"])
