@@ -23,6 +23,7 @@ let package = Package(
             swiftSettings: releaseSettings
         ),
         .executableTarget(name: "portico", dependencies: ["GatewayRuntime"], swiftSettings: releaseSettings),
+        .executableTarget(name: "codec-bench", dependencies: ["HTTP1"], path: "Sources/codec-bench"),
         .target(name: "PorticoTesting"),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "PorticoTesting"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),

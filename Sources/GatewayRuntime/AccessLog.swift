@@ -34,8 +34,11 @@ final class AccessLogWriter: Sendable {
     private let finished = DispatchSemaphore(value: 0)
 
     /// Opens the sink; `nil` when a file cannot be opened (the caller reports it).
-    init?(sink configured: AccessLogSink, maxQueuedBytes: Int = 4 << 20) {
+    init?(sink configured: AccessLogSink, maxQueuedBytes: Int) {
         self.maxQueuedBytes = maxQueuedBytes
+        // A pipe sink whose reader went away must not kill the process with SIGPIPE
+        // (sockets use MSG_NOSIGNAL; plain write(2) to a pipe has no such flag).
+        ignoreBrokenPipeSignal()
         guard let opened = Self.open(configured) else { return nil }
         sink = Mutex(opened)
         enabled = Atomic(opened.fd >= 0)
@@ -88,11 +91,12 @@ final class AccessLogWriter: Sendable {
         if accepted.1 { wake.signal() }
     }
 
-    /// Flushes what is queued and stops the writer thread.
+    /// Flushes what is queued and stops the writer thread. A sink that does not take the
+    /// lines within a second (a pipe nobody reads) is abandoned, so shutdown never hangs on it.
     func stop() {
         queue.withLock { $0.stopping = true }
         wake.signal()
-        finished.wait()
+        guard finished.wait(timeout: .now() + .seconds(1)) == .success else { return }
         let current = sink.withLock { $0 }
         if current.ownsFD { close(current.fd) }
     }

@@ -7,6 +7,8 @@ import Synchronization
 /// process-level operations (start, reload, drain, stop), called from the main thread or
 /// the admin endpoint.
 public final class GatewayServer: Sendable {
+    /// The product version, reported by `--version` and `/stats`.
+    public static let version = "0.1.0"
     private struct State {
         var workers: [LoopBound<Worker>] = []
         var threads: [LoopThread] = []
@@ -36,10 +38,22 @@ public final class GatewayServer: Sendable {
 
     /// Prepares a gateway for `config`; nothing is bound until `start()`. `configPath` is
     /// the file reloads read again (nil: reloads are refused).
-    public init(config: GatewayConfig, configPath: String? = nil, log: ProcessLog) throws(StartError) {
+    public convenience init(config: GatewayConfig, configPath: String? = nil, log: ProcessLog)
+        throws(StartError)
+    {
+        try self.init(config: config, configPath: configPath, log: log, accessLogQueueBytes: 4 << 20)
+    }
+
+    /// `accessLogQueueBytes` bounds the lines waiting for a slow sink; beyond it lines are
+    /// dropped and counted (tests make it small).
+    init(config: GatewayConfig, configPath: String?, log: ProcessLog, accessLogQueueBytes: Int)
+        throws(StartError)
+    {
         self.log = log
         self.configPath = configPath
-        guard let accessLog = AccessLogWriter(sink: config.accessLog.sink) else {
+        guard
+            let accessLog = AccessLogWriter(sink: config.accessLog.sink, maxQueuedBytes: accessLogQueueBytes)
+        else {
             throw StartError(message: "accessLog.path: cannot open \(config.accessLog.sink)")
         }
         workerCount = config.workers > 0 ? config.workers : availableCPUCount()

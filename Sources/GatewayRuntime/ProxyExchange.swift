@@ -85,7 +85,7 @@ final class ProxyExchange: TimerHandler {
         worker.loop.schedule(client.timer, inMilliseconds: Int(snapshot.config.timeouts.idle.milliseconds))
         record.attempts += 1
         record.upstreamStartedAt = worker.loop.now
-        server.state.requests.add(1, ordering: .relaxed)
+        worker.exchangeStarted(record, server: server)
         if let pooled = worker.pool.take(for: server) {
             attach(pooled)
             upstreamConnected()
@@ -136,7 +136,7 @@ final class ProxyExchange: TimerHandler {
     }
 
     func upstreamConnectFailed(_ reason: String) {
-        server.state.failures.add(1, ordering: .relaxed)
+        record.upstreamFailed = true
         perform(machine.connectFailed("cannot connect to \(server.key): \(reason)"))
     }
 
@@ -267,7 +267,7 @@ final class ProxyExchange: TimerHandler {
                 return
             case .failed(let error):
                 connection.readable = false
-                server.state.failures.add(1, ordering: .relaxed)
+                record.upstreamFailed = true
                 perform(machine.upstreamClosed("the upstream connection failed: \(error.reason)"))
                 return
             }
@@ -286,7 +286,7 @@ final class ProxyExchange: TimerHandler {
             finishResponseBody()
             return
         }
-        server.state.failures.add(1, ordering: .relaxed)
+        record.upstreamFailed = true
         perform(machine.upstreamClosed("the upstream closed the connection before the response was complete"))
     }
 
@@ -298,7 +298,7 @@ final class ProxyExchange: TimerHandler {
         do {
             result = try responseParser.parse(connection.input.readable)
         } catch {
-            server.state.failures.add(1, ordering: .relaxed)
+            record.upstreamFailed = true
             perform(machine.upstreamBadResponse("the upstream sent a malformed response"))
             return false
         }
@@ -379,7 +379,7 @@ final class ProxyExchange: TimerHandler {
             do {
                 step = try responseDecoder.decode(slice)
             } catch {
-                server.state.failures.add(1, ordering: .relaxed)
+                record.upstreamFailed = true
                 perform(machine.upstreamBadResponse("the upstream sent a malformed body"))
                 return
             }

@@ -30,6 +30,12 @@ final class RequestRecord {
     var error: ProxyError?
     var timedOut = false
     var cancelled = false
+    /// The attempt failed on the upstream side (connect, reset, malformed, timeout).
+    var upstreamFailed = false
+    /// Stat slots (see `StatLayout`), set as the request is routed.
+    var routeSlot: Int?
+    var upstreamSlot: Int?
+    var serverSlot: Int?
 
     init(requestID: [UInt8], startedAt: UInt64, clientIP: String) {
         self.requestID = requestID

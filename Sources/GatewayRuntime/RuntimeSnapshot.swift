@@ -7,9 +7,8 @@ import Synchronization
 /// Shared by all loops, so its counters are atomics.
 final class ServerState: Sendable {
     let key: String
+    /// Open connections to the server across all loops (a gauge for /stats).
     let activeConnections = Atomic<Int>(0)
-    let requests = Atomic<Int>(0)
-    let failures = Atomic<Int>(0)
 
     init(key: String) {
         self.key = key
@@ -23,11 +22,14 @@ struct RuntimeServer: Sendable {
     let key: String
     let weight: Int
     let state: ServerState
+    /// Slot in the stats layout.
+    let statSlot: Int
 }
 
 /// An upstream pool as the runtime uses it.
 struct RuntimeUpstream: Sendable {
     let name: String
+    let statSlot: Int
     let servers: [RuntimeServer]
     let connectTimeoutMs: Int
     let maxIdlePerServer: Int
@@ -62,6 +64,7 @@ struct RuntimeRoute: Sendable {
     /// Position in the configuration (and in the route table).
     let index: Int
     let name: String
+    let statSlot: Int
     let action: Action
     let config: RouteConfig
     let hostRewrite: [UInt8]?
@@ -90,12 +93,14 @@ final class RuntimeSnapshot: Sendable {
     let routes: [RuntimeRoute]
     let upstreams: [RuntimeUpstream]
     let listeners: [RuntimeListener]
+    /// Stat slots of every route, upstream and server any generation had (only grows).
+    let statLayout: StatLayout
     /// Buffer size for every socket buffer: room for the largest head the limits allow.
     let bufferBytes: Int
 
     init(
         generation: Int, config: GatewayConfig, routeTable: RouteTable, routes: [RuntimeRoute],
-        upstreams: [RuntimeUpstream], listeners: [RuntimeListener]
+        upstreams: [RuntimeUpstream], listeners: [RuntimeListener], statLayout: StatLayout
     ) {
         self.generation = generation
         self.config = config
@@ -103,6 +108,7 @@ final class RuntimeSnapshot: Sendable {
         self.routes = routes
         self.upstreams = upstreams
         self.listeners = listeners
+        self.statLayout = statLayout
         let largestHead = max(config.limits.maxRequestHeaderBytes, config.limits.maxResponseHeaderBytes)
         self.bufferBytes = max(64 * 1024, largestHead + 8 * 1024)
     }

@@ -6,6 +6,13 @@ import Reactor
 enum SnapshotBuilder {
     static func build(_ config: GatewayConfig, generation: Int, previous: RuntimeSnapshot?) -> RuntimeSnapshot
     {
+        // Counters are keyed by name, so a route or upstream that keeps its name keeps its slot.
+        var layout = previous?.statLayout ?? StatLayout()
+        layout.include(
+            routes: config.routes.map(\.name), upstreams: config.upstreams.map(\.name),
+            servers: config.upstreams.flatMap { upstream in
+                upstream.servers.map { ServerStatKey(upstream: upstream.name, server: $0.address.text) }
+            })
         var carried: [String: ServerState] = [:]
         if let previous {
             for upstream in previous.upstreams {
@@ -17,10 +24,11 @@ enum SnapshotBuilder {
                 let key = server.address.text
                 let state = carried["\(upstream.name) \(key)"] ?? ServerState(key: key)
                 return RuntimeServer(
-                    address: SocketAddress(server.address), key: key, weight: server.weight, state: state)
+                    address: SocketAddress(server.address), key: key, weight: server.weight, state: state,
+                    statSlot: layout.servers.slot(of: ServerStatKey(upstream: upstream.name, server: key))!)
             }
             return RuntimeUpstream(
-                name: upstream.name, servers: servers,
+                name: upstream.name, statSlot: layout.upstreams.slot(of: upstream.name)!, servers: servers,
                 connectTimeoutMs: Int(upstream.connectTimeout.milliseconds),
                 maxIdlePerServer: upstream.pool.maxIdlePerServer,
                 idleTimeoutMs: Int(upstream.pool.idleTimeout.milliseconds),
@@ -38,7 +46,8 @@ enum SnapshotBuilder {
                 action = .upstream(upstreamIndex[name] ?? 0)
             }
             return RuntimeRoute(
-                index: index, name: route.name, action: action, config: route,
+                index: index, name: route.name, statSlot: layout.routes.slot(of: route.name)!, action: action,
+                config: route,
                 hostRewrite: route.hostRewrite.map { Array($0.utf8) },
                 timeoutMs: Int(route.timeout.milliseconds), requestHeaders: HeaderRules(route.requestHeaders),
                 responseHeaders: HeaderRules(route.responseHeaders))
@@ -51,7 +60,7 @@ enum SnapshotBuilder {
         return RuntimeSnapshot(
             generation: generation, config: config, routeTable: RouteTable(routes: config.routes),
             routes: routes,
-            upstreams: upstreams, listeners: listeners)
+            upstreams: upstreams, listeners: listeners, statLayout: layout)
     }
 }
 

@@ -19,6 +19,8 @@ final class Worker {
     var dateCache = HTTPDateCache()
     var random = FastRandom()
     private(set) var isDraining = false
+    /// This loop's counters: plain integers, no atomics; the admin endpoint copies them.
+    private(set) var stats: WorkerStats
 
     init(index: Int, loop: EventLoop, shared: GatewayShared, snapshot: RuntimeSnapshot) {
         self.index = index
@@ -26,6 +28,7 @@ final class Worker {
         self.shared = shared
         self.snapshot = snapshot
         self.balancers = snapshot.upstreams.map(\.balancer)
+        self.stats = WorkerStats(layout: snapshot.statLayout)
     }
 
     // MARK: Connections
@@ -80,6 +83,8 @@ final class Worker {
         let requestID = clientRequestID(head, bytes) ?? newRequestID()
         let record = RequestRecord(
             requestID: requestID, startedAt: loop.now, clientIP: clientIP(client, head: head, bytes: bytes))
+        stats.process.requestsTotal += 1
+        stats.process.requestsActive += 1
         let context = RequestContext(
             version: head.version, method: head.method, keepAlive: head.isKeepAlive, requestID: requestID)
         if shared.accessLog.isEnabled {
@@ -126,6 +131,8 @@ final class Worker {
         }
         let route = snapshot.routes[routeIndex]
         record.routeName = route.name
+        record.routeSlot = route.statSlot
+        stats.routes[route.statSlot].requests += 1
 
         switch route.action {
         case .direct(let status, let body, let contentType):
@@ -141,6 +148,7 @@ final class Worker {
         case .upstream(let upstreamIndex):
             let upstream = snapshot.upstreams[upstreamIndex]
             record.upstreamName = upstream.name
+            record.upstreamSlot = upstream.statSlot
             if case .contentLength(let length) = head.framing, snapshot.config.limits.maxRequestBodyBytes > 0,
                 length > UInt64(snapshot.config.limits.maxRequestBodyBytes)
             {
@@ -249,8 +257,45 @@ final class Worker {
 
     // MARK: Accounting
 
+    /// An upstream attempt begins (counted as a request of the upstream and the server,
+    /// a failed connect included).
+    func exchangeStarted(_ record: RequestRecord, server: RuntimeServer) {
+        record.serverSlot = server.statSlot
+        stats.servers[server.statSlot].activeRequests += 1
+    }
+
+    /// A routed request ended: count it, measure it, log it.
     func recordExchange(_ record: RequestRecord, server: RuntimeServer?) {
-        shared.accessLog.write(record, now: loop.now)
+        let now = loop.now
+        stats.process.requestsActive -= 1
+        if let slot = record.routeSlot {
+            stats.routes[slot].recordResponse(status: record.status)
+            stats.routes[slot].recordLatency(
+                nanoseconds: now &- record.startedAt, at: Instant(nanoseconds: now))
+            if record.error?.kind == .deadlineExceeded { stats.routes[slot].timeouts += 1 }
+            if record.cancelled { stats.routes[slot].cancelled += 1 }
+        }
+        if let slot = record.upstreamSlot, record.attempts > 0 {
+            stats.upstreams[slot].requests += UInt64(record.attempts)
+            if record.upstreamFailed { stats.upstreams[slot].failures += 1 }
+        }
+        if let slot = record.serverSlot {
+            stats.servers[slot].activeRequests -= 1
+            stats.servers[slot].requests += UInt64(record.attempts)
+            if record.upstreamFailed { stats.servers[slot].failures += 1 }
+        }
+        shared.accessLog.write(record, now: now)
+    }
+
+    /// A copy of this loop's counters plus its idle pool sizes per server slot, for /stats.
+    func statsCopy() -> (WorkerStats, [Int: Int]) {
+        var idle: [Int: Int] = [:]
+        for upstream in snapshot.upstreams {
+            for server in upstream.servers {
+                idle[server.statSlot, default: 0] += pool.idleCount(for: server)
+            }
+        }
+        return (stats, idle)
     }
 
     /// A request that failed before its head could be parsed (400, 408, 414, 431, ...).
@@ -258,6 +303,7 @@ final class Worker {
         let record = RequestRecord(requestID: requestID, startedAt: loop.now, clientIP: client.peerText)
         record.status = status
         record.error = error
+        stats.process.requestsTotal += 1
         shared.accessLog.write(record, now: loop.now)
     }
 
@@ -271,6 +317,7 @@ final class Worker {
     ) {
         self.snapshot = snapshot
         balancers = snapshot.upstreams.map(\.balancer)
+        stats.adopt(snapshot.statLayout)
         listeners.removeAll { handler in
             guard removedListeners.contains(handler.listener.key) else { return false }
             handler.close()

@@ -3,8 +3,6 @@ import GatewayRuntime
 import Glibc
 import Reactor
 
-let version = "0.1.0"
-
 func printError(_ text: String) {
     var line = Array((text + "\n").utf8)
     line.withUnsafeMutableBytes { _ = write(2, $0.baseAddress, $0.count) }
@@ -32,7 +30,7 @@ ignoreBrokenPipeSignal()
 
 switch command {
 case .version:
-    print("portico \(version)")
+    print("portico \(GatewayServer.version)")
 case .help:
     print(CommandLineParser.usage)
 case .check(let path):

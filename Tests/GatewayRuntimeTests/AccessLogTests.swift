@@ -3,6 +3,8 @@ import PorticoTesting
 import Synchronization
 import Testing
 
+@testable import GatewayRuntime
+
 @Suite(.serialized, .timeLimit(.minutes(1))) struct AccessLogTests {
     /// The lines of the log file once it holds at least `count` of them.
     private func lines(of path: String, atLeast count: Int) throws -> [TestJSON] {
@@ -101,5 +103,33 @@ import Testing
         let received = try #require(upstream.receivedRequests.first)
         #expect(received.header("X-Forwarded-Proto") == "https")
         #expect(received.header("X-Forwarded-Host") == "a.test")
+    }
+
+    @Test func dropsAndCountsLinesWhenTheSinkBlocks() throws {
+        let upstream = try FakeUpstream(handler: .status(200, body: "ok"))
+        let directory = try TempConfig("{}")
+        let fifo = directory.file(named: "access.fifo")
+        #expect(mkfifo(fifo, 0o600) == 0)
+        // Opened for reading but never read: once the pipe is full the writer thread blocks.
+        let reader = open(fifo, O_RDONLY | O_NONBLOCK)
+        #expect(reader >= 0)
+        defer { close(reader) }
+        let gateway = try GatewayHarness(
+            GatewayHarness.config(
+                upstreams: [("app", [upstream.address])],
+                routes: #"[{"name":"app","match":{"pathPrefix":"/"},"upstream":"app"}]"#,
+                accessLog: #"{"path":"\#(fifo)"}"#),
+            accessLogQueueBytes: 16 * 1024)
+        let client = try gateway.client()
+        let log = gateway.server.shared.accessLog
+        var served = 0
+        while log.dropped.load(ordering: .relaxed) == 0 && served < 5000 {
+            #expect(try client.request(path: "/x").status == 200)
+            served += 1
+        }
+        #expect(log.dropped.load(ordering: .relaxed) > 0)
+        // Traffic keeps flowing while lines are dropped.
+        #expect(try client.request(path: "/after").status == 200)
+        withExtendedLifetime(gateway) {}
     }
 }

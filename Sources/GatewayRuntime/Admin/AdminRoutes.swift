@@ -31,7 +31,11 @@ struct AdminRoutes {
             case "/stats":
                 guard isRead else { return .now(methodNotAllowed("GET")) }
                 return .later { reply in
-                    StatsCollector.collect(from: gateway) { reply(.json(200, $0.json())) }
+                    StatsCollector.collect(from: gateway) { report in
+                        var body = report.renderJSON()
+                        body.append(UInt8(ascii: "\n"))
+                        reply(AdminResponse(status: 200, body: body))
+                    }
                 }
             case "/metrics":
                 guard isRead else { return .now(methodNotAllowed("GET")) }
@@ -40,7 +44,7 @@ struct AdminRoutes {
                         reply(
                             AdminResponse(
                                 status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8",
-                                body: report.prometheus()))
+                                body: report.renderPrometheus()))
                     }
                 }
             case "/config":

@@ -2,30 +2,84 @@ import Gateway
 import Reactor
 import Synchronization
 
-/// Gathers a consistent-enough picture of every worker's counters for /stats and /metrics:
-/// each loop copies its own counters on its own thread (no lock on the request path) and
-/// the copies are merged here.
+/// Gathers every worker's counters for /stats and /metrics: each loop copies its own
+/// counters on its own thread (counting never takes a lock) and the copies are merged here.
 enum StatsCollector {
-    static func collect(
-        from gateway: GatewayServer, completion: @escaping @Sendable (GatewayStatsReport) -> Void
-    ) {
-        completion(GatewayStatsReport(gateway: gateway))
-    }
-}
+    private final class Gathering: Sendable {
+        let expected: Int
+        let copies = Mutex<[(WorkerStats, [Int: Int])]>([])
 
-/// Placeholder until the stats catalog lands: process-level numbers only.
-struct GatewayStatsReport: Sendable {
-    let generation: Int
+        init(expected: Int) {
+            self.expected = expected
+        }
 
-    init(gateway: GatewayServer) {
-        generation = gateway.currentSnapshot.generation
-    }
-
-    func json() -> JSONValue {
-        .object([("config", .object([("generation", .integer(generation))]))])
+        /// Adds one worker's copy; true when it was the last one.
+        func add(_ copy: (WorkerStats, [Int: Int])) -> Bool {
+            copies.withLock {
+                $0.append(copy)
+                return $0.count == expected
+            }
+        }
     }
 
-    func prometheus() -> [UInt8] {
-        Array("portico_config_generation \(generation)\n".utf8)
+    /// Calls `completion` (on the last worker's thread) with the merged report.
+    static func collect(from gateway: GatewayServer, completion: @escaping @Sendable (StatsReport) -> Void) {
+        let workers = gateway.workerLoops
+        guard !workers.isEmpty else {
+            completion(report(gateway, copies: []))
+            return
+        }
+        let gathering = Gathering(expected: workers.count)
+        for worker in workers {
+            worker.loop.execute {
+                let copy = worker.value.statsCopy()
+                if gathering.add(copy) {
+                    completion(report(gateway, copies: gathering.copies.withLock { $0 }))
+                }
+            }
+        }
+    }
+
+    private static func report(_ gateway: GatewayServer, copies: [(WorkerStats, [Int: Int])]) -> StatsReport {
+        let snapshot = gateway.currentSnapshot
+        var merged = WorkerStats(layout: snapshot.statLayout)
+        var idle: [Int: Int] = [:]
+        for (stats, idleCounts) in copies {
+            merged.merge(stats)
+            idle.merge(idleCounts, uniquingKeysWith: +)
+        }
+        let now = Instant(nanoseconds: monotonicNanoseconds())
+        let shared = gateway.shared
+        var report = StatsReport(version: GatewayServer.version)
+        report.uptimeSeconds = gateway.uptimeSeconds
+        report.workers = gateway.workerCount
+        let status = gateway.reloadStatus
+        report.config.generation = snapshot.generation
+        report.config.loadedAt = status.loadedAt
+        report.config.reloadsSucceeded = UInt64(status.succeeded)
+        report.config.reloadsFailed = UInt64(status.failed)
+        report.config.lastError = status.lastError
+        report.process = merged.process
+        report.process.connectionsActive = shared.activeConnections.load(ordering: .relaxed)
+        report.process.connectionsAccepted = UInt64(shared.acceptedConnections.load(ordering: .relaxed))
+        report.process.connectionsRejected = UInt64(shared.rejectedConnections.load(ordering: .relaxed))
+        report.accessLogWritten = UInt64(shared.accessLog.written.load(ordering: .relaxed))
+        report.accessLogDropped = UInt64(shared.accessLog.dropped.load(ordering: .relaxed))
+        report.routes = snapshot.routes.map { route in
+            StatsReport.Route(name: route.name, counters: merged.routes[route.statSlot], at: now)
+        }
+        report.upstreams = snapshot.upstreams.map { upstream in
+            let servers = upstream.servers.map { server in
+                StatsReport.Server(
+                    address: server.key, counters: merged.servers[server.statSlot], healthy: true,
+                    circuit: .closed,
+                    activeConnections: server.state.activeConnections.load(ordering: .relaxed),
+                    idleConnections: idle[server.statSlot] ?? 0)
+            }
+            return StatsReport.Upstream(
+                name: upstream.name, counters: merged.upstreams[upstream.statSlot], pending: 0,
+                servers: servers)
+        }
+        return report
     }
 }

@@ -1,7 +1,8 @@
 import Gateway
-import GatewayRuntime
 import PorticoTesting
 import Testing
+
+@testable import GatewayRuntime
 
 /// A real gateway, in process, on an ephemeral loopback port, with the access log off.
 final class GatewayHarness {
@@ -12,7 +13,7 @@ final class GatewayHarness {
 
     /// Starts a gateway from a configuration JSON; its listener must be named "http" and
     /// bound to 127.0.0.1:0.
-    init(_ json: String) throws {
+    init(_ json: String, accessLogQueueBytes: Int = 4 << 20) throws {
         configFile = try TempConfig(json)
         let config: GatewayConfig
         switch ConfigLoader.load(json: Array(json.utf8), resolve: SystemResolver.resolve) {
@@ -20,7 +21,9 @@ final class GatewayHarness {
         case .failure(let problems):
             throw HarnessError(message: problems.errors.map(\.description).joined(separator: "\n"))
         }
-        server = try GatewayServer(config: config, configPath: configFile.path, log: ProcessLog(fd: 2))
+        server = try GatewayServer(
+            config: config, configPath: configFile.path, log: ProcessLog(fd: 2),
+            accessLogQueueBytes: accessLogQueueBytes)
         try server.start()
         guard let bound = server.port(ofListener: "http") else {
             throw HarnessError(message: "no http listener")
