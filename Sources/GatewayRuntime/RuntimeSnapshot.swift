@@ -7,8 +7,8 @@ import Synchronization
 /// Shared by all loops, so its counters are atomics.
 final class ServerState: Sendable {
     let key: String
-    /// Open connections to the server across all loops (a gauge for /stats).
-    let activeConnections = Atomic<Int>(0)
+    /// Open connections to the server across all loops, idle ones included.
+    let openConnections = Atomic<Int>(0)
 
     init(key: String) {
         self.key = key

@@ -58,12 +58,12 @@ final class Worker {
 
     func upstreamOpened(_ connection: UpstreamConnection) {
         upstreamConnections += 1
-        connection.server.state.activeConnections.add(1, ordering: .relaxed)
+        connection.server.state.openConnections.add(1, ordering: .relaxed)
     }
 
     func upstreamClosed(_ connection: UpstreamConnection) {
         upstreamConnections -= 1
-        connection.server.state.activeConnections.subtract(1, ordering: .relaxed)
+        connection.server.state.openConnections.subtract(1, ordering: .relaxed)
     }
 
     func newRequestID() -> [UInt8] {

@@ -60,7 +60,7 @@ import Testing
         #expect(server["healthy"]?.boolValue == true)
         #expect(server["circuit"]?.stringValue == "closed")
         #expect(server["idleConnections"]?.intValue == 1)
-        #expect(server["activeConnections"]?.intValue == 1)
+        #expect(server["activeConnections"]?.intValue == 0)
         #expect(server["activeRequests"]?.intValue == 0)
     }
 

@@ -70,11 +70,12 @@ enum StatsCollector {
         }
         report.upstreams = snapshot.upstreams.map { upstream in
             let servers = upstream.servers.map { server in
-                StatsReport.Server(
+                // Open connections minus the idle ones: the connections carrying a request.
+                let idleCount = idle[server.statSlot] ?? 0
+                let open = server.state.openConnections.load(ordering: .relaxed)
+                return StatsReport.Server(
                     address: server.key, counters: merged.servers[server.statSlot], healthy: true,
-                    circuit: .closed,
-                    activeConnections: server.state.activeConnections.load(ordering: .relaxed),
-                    idleConnections: idle[server.statSlot] ?? 0)
+                    circuit: .closed, activeConnections: max(0, open - idleCount), idleConnections: idleCount)
             }
             return StatsReport.Upstream(
                 name: upstream.name, counters: merged.upstreams[upstream.statSlot], pending: 0,
