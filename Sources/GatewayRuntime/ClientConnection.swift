@@ -19,7 +19,8 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
     }
 
     let fd: Int32
-    unowned let worker: Worker
+    // unowned(unsafe): the worker outlives every connection it owns (it closes them all before it goes).
+    unowned(unsafe) let worker: Worker
     let peer: SocketAddress?
     let listener: RuntimeListener
     var phase: Phase = .awaitingHead
@@ -42,6 +43,7 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
     let acceptedAt: UInt64
     /// The peer's IP as text, made once per connection.
     private(set) lazy var peerText: String = peer?.ipText ?? "unknown"
+    private(set) lazy var peerBytes: [UInt8] = Array(peerText.utf8)
 
     init(fd: Int32, worker: Worker, peer: SocketAddress?, listener: RuntimeListener) {
         self.fd = fd

@@ -8,7 +8,8 @@ final class ListenerHandler: IOHandler, TimerHandler {
     let fd: Int32
     /// Replaced by a reload that changes the listener's settings (trusted proxies).
     var listener: RuntimeListener
-    unowned let worker: Worker
+    // unowned(unsafe): the worker outlives its listeners.
+    unowned(unsafe) let worker: Worker
     private lazy var pauseTimer = LoopTimer(handler: self)
     private var paused = false
 

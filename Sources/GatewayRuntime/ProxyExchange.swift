@@ -8,8 +8,11 @@ import Reactor
 /// The phases and their error edges live in `ExchangeStateMachine`; this class performs
 /// its actions on sockets and timers. Loop-confined.
 final class ProxyExchange: TimerHandler {
-    unowned let client: ClientConnection
-    unowned let worker: Worker
+    // unowned(unsafe): the client connection owns the exchange and ends it (clientGone)
+    // before it goes; the worker outlives both. Skipping the checked unowned reference
+    // saves a retain/release pair on every use.
+    unowned(unsafe) let client: ClientConnection
+    unowned(unsafe) let worker: Worker
     let snapshot: RuntimeSnapshot
     let route: RuntimeRoute
     let upstream: RuntimeUpstream
@@ -18,8 +21,8 @@ final class ProxyExchange: TimerHandler {
     var connection: UpstreamConnection?
     let record: RequestRecord
 
-    /// The serialized upstream request head, sent once a connection is ready.
-    private var requestHead: [UInt8]
+    /// The serialized upstream request head while a new connection is being opened.
+    private var pendingHead: [UInt8] = []
     private var requestDecoder: BodyDecoder
     private let requestHasBody: Bool
     private let forwardChunked: Bool
@@ -51,8 +54,7 @@ final class ProxyExchange: TimerHandler {
 
     init(
         client: ClientConnection, worker: Worker, snapshot: RuntimeSnapshot, route: RuntimeRoute,
-        upstream: RuntimeUpstream, server: RuntimeServer, head: RequestHead, requestHead: [UInt8],
-        record: RequestRecord
+        upstream: RuntimeUpstream, server: RuntimeServer, head: RequestHead, record: RequestRecord
     ) {
         self.client = client
         self.worker = worker
@@ -61,7 +63,6 @@ final class ProxyExchange: TimerHandler {
         self.upstream = upstream
         self.server = server
         self.record = record
-        self.requestHead = requestHead
         self.requestDecoder = BodyDecoder(framing: head.framing)
         self.requestHasBody = head.framing != .none && head.framing != .contentLength(0)
         self.forwardChunked = head.framing == .chunked
@@ -78,8 +79,9 @@ final class ProxyExchange: TimerHandler {
 
     // MARK: Starting
 
-    /// Arms the deadline and gets a connection.
-    func start(deadlineMs: Int?) {
+    /// Arms the deadline and gets a connection; `requestHead` is sent on it (copied, so the
+    /// caller may reuse its buffer).
+    func start(deadlineMs: Int?, requestHead: [UInt8]) {
         if let deadlineMs { worker.loop.schedule(deadlineTimer, inMilliseconds: deadlineMs) }
         client.noteProgress()
         worker.loop.schedule(client.timer, inMilliseconds: Int(snapshot.config.timeouts.idle.milliseconds))
@@ -88,9 +90,11 @@ final class ProxyExchange: TimerHandler {
         worker.exchangeStarted(record, server: server)
         if let pooled = worker.pool.take(for: server) {
             attach(pooled)
+            requestHead.withUnsafeBytes { pooled.output.append($0) }
             upstreamConnected()
             return
         }
+        pendingHead = requestHead
         do throws(SystemError) {
             let (fd, progress) = try Socket.startConnect(to: server.address)
             Socket.setNoDelay(fd)
@@ -125,8 +129,10 @@ final class ProxyExchange: TimerHandler {
 
     func upstreamConnected() {
         guard machine.connectionReady() == .sendRequest, let connection else { return }
-        requestHead.withUnsafeBytes { connection.output.append($0) }
-        requestHead = []
+        if !pendingHead.isEmpty {
+            pendingHead.withUnsafeBytes { connection.output.append($0) }
+            pendingHead = []
+        }
         if expectContinue && clientVersion == .http11 {
             // The gateway answers the expectation itself once it can take the body (SPEC 4).
             client.enqueue(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
@@ -179,11 +185,7 @@ final class ProxyExchange: TimerHandler {
                     clientSentBadBody(ProxyError(.payloadTooLarge, "the request body is too large"))
                     return
                 }
-                var frame: [UInt8] = []
-                if forwardChunked {
-                    HTTP1Writer.chunkHeader(size: range.count, into: &frame)
-                    frame.withUnsafeBytes { connection.output.append($0) }
-                }
+                if forwardChunked { connection.output.appendChunkHeader(size: range.count) }
                 connection.output.append(UnsafeRawBufferPointer(rebasing: slice[range]))
                 if forwardChunked { connection.output.append(Self.crlf) }
                 record.bytesIn += range.count
@@ -349,17 +351,16 @@ final class ProxyExchange: TimerHandler {
             // connection cannot carry another request.
             clientKeepAlive = false
         }
-        var out: [UInt8] = []
-        out.reserveCapacity(head.headLength + 256)
         if worker.isDraining && (!requestBodyDone || client.input.isEmpty) {
             clientKeepAlive = false  // the connection's last response during a drain (SPEC 10)
         }
+        worker.scratch.removeAll(keepingCapacity: true)
         ResponseHeadWriter.writeFinal(
             head, from: connection.input.readable, framing: responseFraming, exchange: self,
-            closeClient: !clientKeepAlive, into: &out)
+            closeClient: !clientKeepAlive, into: &worker.scratch)
         connection.input.consume(head.headLength)
         // Not flushed yet: the body that is already buffered goes out in the same write.
-        client.enqueue(out, flush: false)
+        client.enqueue(worker.scratch, flush: false)
         if framing == .none {
             responseDone = true
             client.flush()
@@ -384,11 +385,7 @@ final class ProxyExchange: TimerHandler {
                 return
             }
             if let range = step.data {
-                if responseFraming == .chunked {
-                    var frame: [UInt8] = []
-                    HTTP1Writer.chunkHeader(size: range.count, into: &frame)
-                    frame.withUnsafeBytes { client.output.append($0) }
-                }
+                if responseFraming == .chunked { client.output.appendChunkHeader(size: range.count) }
                 client.output.append(UnsafeRawBufferPointer(rebasing: slice[range]))
                 if responseFraming == .chunked { client.output.append(Self.crlf) }
                 record.bytesOut += range.count

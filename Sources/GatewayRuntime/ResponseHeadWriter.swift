@@ -9,10 +9,10 @@ enum ResponseHeadWriter {
         _ head: ResponseHead, from bytes: UnsafeRawBufferPointer, into out: inout [UInt8]
     ) {
         HTTP1Writer.statusLine(status: head.status, reason: head.reason.bytes(in: bytes), into: &out)
-        let listed = connectionListedNames(head, bytes)
+        let hasConnectionField = head.fields.contains { $0.known == .connection }
         for field in head.fields where !field.known.isHopByHop {
             let name = field.name.bytes(in: bytes)
-            if listed.contains(where: { Bytes.equalsIgnoringCase(name, $0) }) { continue }
+            if hasConnectionField && isListedInConnection(name, head, bytes) { continue }
             writeField(field, name: name, bytes: bytes, into: &out)
         }
         HTTP1Writer.endOfHead(into: &out)
@@ -23,60 +23,62 @@ enum ResponseHeadWriter {
         exchange: ProxyExchange, closeClient: Bool, into out: inout [UInt8]
     ) {
         HTTP1Writer.statusLine(status: head.status, reason: head.reason.bytes(in: bytes), into: &out)
-        let listed = connectionListedNames(head, bytes)
         let rules = exchange.route.responseHeaders
-        var via: [UInt8] = []
+        var hasConnectionField = false
+        var viaCount = 0
         var sawDate = false
-        var contentLength: UInt64?
         for field in head.fields {
-            let name = field.name.bytes(in: bytes)
             switch field.known {
-            case .contentLength:
-                contentLength = head.contentLength
-                continue
-            case .via:
-                via.append(contentsOf: field.value.bytes(in: bytes))
-                via.append(contentsOf: [UInt8(ascii: ","), 0x20])
-                continue
-            case .xRequestId:
-                continue
-            case .date:
-                sawDate = true
+            case .connection: hasConnectionField = true
+            case .via: viaCount += 1
+            case .date: sawDate = true
+            default: break
+            }
+        }
+        for field in head.fields {
+            switch field.known {
+            case .contentLength, .via, .xRequestId:
+                continue  // written anew below
             default:
                 if field.known.isHopByHop { continue }
             }
-            if !listed.isEmpty && listed.contains(where: { Bytes.equalsIgnoringCase(name, $0) }) { continue }
+            let name = field.name.bytes(in: bytes)
+            if hasConnectionField && isListedInConnection(name, head, bytes) { continue }
             if !rules.isEmpty && rules.drops(name) { continue }
             writeField(field, name: name, bytes: bytes, into: &out)
         }
         if !sawDate {
-            HTTP1Writer.field(name: "Date".utf8, value: exchange.worker.dateCache.current(), into: &out)
+            HTTP1Writer.field(name: FieldName.date, value: exchange.worker.dateCache.current(), into: &out)
         }
-        via.append(contentsOf: "1.1 portico".utf8)
-        HTTP1Writer.field(name: "Via".utf8, value: via, into: &out)
-        HTTP1Writer.field(name: "X-Request-Id".utf8, value: exchange.record.requestID, into: &out)
+        out.append(contentsOf: FieldName.via)
+        out.append(contentsOf: FieldValue.fieldSeparator)
+        if viaCount > 0 {
+            for field in head.fields where field.known == .via {
+                out.append(contentsOf: field.value.bytes(in: bytes))
+                out.append(contentsOf: FieldValue.listSeparator)
+            }
+        }
+        out.append(contentsOf: FieldValue.viaPortico)
+        out.append(contentsOf: FieldValue.crlf)
+        HTTP1Writer.field(name: FieldName.xRequestID, value: exchange.record.requestID, into: &out)
         for entry in rules.set { HTTP1Writer.field(name: entry.name, value: entry.value, into: &out) }
         switch framing {
         case .contentLength:
-            var text: [UInt8] = []
-            Bytes.appendDecimal(head.contentLength ?? 0, to: &text)
-            HTTP1Writer.field(name: "Content-Length".utf8, value: text, into: &out)
+            HTTP1Writer.field(name: FieldName.contentLength, decimal: head.contentLength ?? 0, into: &out)
         case .chunked:
-            HTTP1Writer.field(name: "Transfer-Encoding".utf8, value: "chunked".utf8, into: &out)
+            HTTP1Writer.field(name: FieldName.transferEncoding, value: FieldValue.chunked, into: &out)
         case .none:
             // HEAD responses and 304 keep the length the upstream announced (RFC 9110 §8.6).
-            if let contentLength, head.status != 204 && !(100..<200).contains(head.status) {
-                var text: [UInt8] = []
-                Bytes.appendDecimal(contentLength, to: &text)
-                HTTP1Writer.field(name: "Content-Length".utf8, value: text, into: &out)
+            if let length = head.contentLength, head.status != 204 && !(100..<200).contains(head.status) {
+                HTTP1Writer.field(name: FieldName.contentLength, decimal: length, into: &out)
             }
         case .closeDelimited:
             break
         }
         if closeClient {
-            HTTP1Writer.field(name: "Connection".utf8, value: "close".utf8, into: &out)
+            HTTP1Writer.field(name: FieldName.connection, value: FieldValue.close, into: &out)
         } else if exchange.isHTTP10Client {
-            HTTP1Writer.field(name: "Connection".utf8, value: "keep-alive".utf8, into: &out)
+            HTTP1Writer.field(name: FieldName.connection, value: FieldValue.keepAlive, into: &out)
         }
         HTTP1Writer.endOfHead(into: &out)
     }
@@ -92,13 +94,16 @@ enum ResponseHeadWriter {
         }
     }
 
-    private static func connectionListedNames(
-        _ head: ResponseHead, _ bytes: UnsafeRawBufferPointer
-    ) -> [UnsafeRawBufferPointer] {
-        var names: [UnsafeRawBufferPointer] = []
+    /// Whether `name` is listed in a Connection field (RFC 9110 §7.6.1).
+    private static func isListedInConnection(
+        _ name: UnsafeRawBufferPointer, _ head: ResponseHead, _ bytes: UnsafeRawBufferPointer
+    ) -> Bool {
+        var listed = false
         for field in head.fields where field.known == .connection {
-            Bytes.forEachListElement(field.value.bytes(in: bytes)) { names.append($0) }
+            Bytes.forEachListElement(field.value.bytes(in: bytes)) { token in
+                if !listed && Bytes.equalsIgnoringCase(name, token) { listed = true }
+            }
         }
-        return names
+        return listed
     }
 }

@@ -16,18 +16,26 @@ final class ServerState: Sendable {
 }
 
 /// One server of an upstream as the runtime uses it.
-struct RuntimeServer: Sendable {
+final class RuntimeServer: Sendable {
     let address: SocketAddress
     /// "host:port" as written in the configuration: the server's name in stats and logs.
     let key: String
     let weight: Int
     let state: ServerState
-    /// Slot in the stats layout.
+    /// Slot in the stats layout; also the server's pool index on every loop.
     let statSlot: Int
+
+    init(address: SocketAddress, key: String, weight: Int, state: ServerState, statSlot: Int) {
+        self.address = address
+        self.key = key
+        self.weight = weight
+        self.state = state
+        self.statSlot = statSlot
+    }
 }
 
 /// An upstream pool as the runtime uses it.
-struct RuntimeUpstream: Sendable {
+final class RuntimeUpstream: Sendable {
     let name: String
     let statSlot: Int
     let servers: [RuntimeServer]
@@ -35,6 +43,19 @@ struct RuntimeUpstream: Sendable {
     let maxIdlePerServer: Int
     let idleTimeoutMs: Int
     let balancer: Balancer
+
+    init(
+        name: String, statSlot: Int, servers: [RuntimeServer], connectTimeoutMs: Int, maxIdlePerServer: Int,
+        idleTimeoutMs: Int, balancer: Balancer
+    ) {
+        self.name = name
+        self.statSlot = statSlot
+        self.servers = servers
+        self.connectTimeoutMs = connectTimeoutMs
+        self.maxIdlePerServer = maxIdlePerServer
+        self.idleTimeoutMs = idleTimeoutMs
+        self.balancer = balancer
+    }
 }
 
 /// A header rule set turned into bytes once per generation.
@@ -55,7 +76,7 @@ struct HeaderRules: Sendable {
 }
 
 /// A route as the runtime uses it.
-struct RuntimeRoute: Sendable {
+final class RuntimeRoute: Sendable {
     enum Action: Sendable {
         case upstream(Int)
         case direct(status: Int, body: [UInt8], contentType: [UInt8])
@@ -71,6 +92,21 @@ struct RuntimeRoute: Sendable {
     let timeoutMs: Int
     let requestHeaders: HeaderRules
     let responseHeaders: HeaderRules
+
+    init(
+        index: Int, name: String, statSlot: Int, action: Action, config: RouteConfig, hostRewrite: [UInt8]?,
+        timeoutMs: Int, requestHeaders: HeaderRules, responseHeaders: HeaderRules
+    ) {
+        self.index = index
+        self.name = name
+        self.statSlot = statSlot
+        self.action = action
+        self.config = config
+        self.hostRewrite = hostRewrite
+        self.timeoutMs = timeoutMs
+        self.requestHeaders = requestHeaders
+        self.responseHeaders = responseHeaders
+    }
 }
 
 /// A listener's settings as the runtime uses them.

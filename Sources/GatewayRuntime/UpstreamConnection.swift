@@ -13,7 +13,8 @@ final class UpstreamConnection: IOHandler, TimerHandler {
     }
 
     let fd: Int32
-    unowned let worker: Worker
+    // unowned(unsafe): the worker outlives every connection it owns.
+    unowned(unsafe) let worker: Worker
     let server: RuntimeServer
     var phase: Phase
     var input: ByteBuffer

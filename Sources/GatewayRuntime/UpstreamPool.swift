@@ -3,8 +3,11 @@ import Reactor
 /// Idle keep-alive connections per upstream server, for one loop (like Envoy's per-worker
 /// pools: no locks). Connections are reused newest first, so older ones age out.
 final class UpstreamPool {
-    private var idle: [ObjectIdentifier: [UpstreamConnection]] = [:]
-    unowned let worker: Worker
+    /// Idle connections by server stat slot (stable for a server across reloads, and an
+    /// array index instead of a hash lookup per request).
+    private var idle: [[UpstreamConnection]] = []
+    // unowned(unsafe): the pool is a part of the worker.
+    unowned(unsafe) let worker: Worker
 
     init(worker: Worker) {
         self.worker = worker
@@ -12,9 +15,8 @@ final class UpstreamPool {
 
     /// A pooled connection to `server`, or nil.
     func take(for server: RuntimeServer) -> UpstreamConnection? {
-        let key = ObjectIdentifier(server.state)
-        guard var list = idle[key], let connection = list.popLast() else { return nil }
-        idle[key] = list
+        let slot = server.statSlot
+        guard slot < idle.count, let connection = idle[slot].popLast() else { return nil }
         worker.loop.cancel(connection.timer)
         connection.phase = .active
         return connection
@@ -22,9 +24,9 @@ final class UpstreamPool {
 
     /// Keeps a connection after a complete exchange, or closes it when the pool is full.
     func put(_ connection: UpstreamConnection, maxIdle: Int, idleTimeoutMs: Int) {
-        let key = ObjectIdentifier(connection.server.state)
-        var list = idle[key] ?? []
-        guard list.count < maxIdle, connection.input.isEmpty else {
+        let slot = connection.server.statSlot
+        if slot >= idle.count { idle.append(contentsOf: repeatElement([], count: slot + 1 - idle.count)) }
+        guard idle[slot].count < maxIdle, connection.input.isEmpty else {
             connection.close()
             return
         }
@@ -33,28 +35,26 @@ final class UpstreamPool {
         connection.input.releaseIfEmpty()
         connection.output.releaseIfEmpty()
         if idleTimeoutMs > 0 { worker.loop.schedule(connection.timer, inMilliseconds: idleTimeoutMs) }
-        list.append(connection)
-        idle[key] = list
+        idle[slot].append(connection)
     }
 
     /// Removes a pooled connection that went bad (closed by the server, stray bytes, timed out).
     func discard(_ connection: UpstreamConnection) {
-        let key = ObjectIdentifier(connection.server.state)
-        if var list = idle[key], let index = list.firstIndex(where: { $0 === connection }) {
-            list.remove(at: index)
-            idle[key] = list.isEmpty ? nil : list
+        let slot = connection.server.statSlot
+        if slot < idle.count, let index = idle[slot].firstIndex(where: { $0 === connection }) {
+            idle[slot].remove(at: index)
         }
         connection.close()
     }
 
     /// Idle connections to `server` on this loop.
     func idleCount(for server: RuntimeServer) -> Int {
-        idle[ObjectIdentifier(server.state)]?.count ?? 0
+        server.statSlot < idle.count ? idle[server.statSlot].count : 0
     }
 
     /// Closes every idle connection (shutdown).
     func closeAll() {
-        let all = idle.values.flatMap { $0 }
+        let all = idle.flatMap { $0 }
         idle.removeAll()
         for connection in all { connection.close() }
     }

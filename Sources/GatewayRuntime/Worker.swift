@@ -17,6 +17,8 @@ final class Worker {
     private var clients: [ObjectIdentifier: ClientConnection] = [:]
     private var upstreamConnections = 0
     var dateCache = HTTPDateCache()
+    /// Reused for every serialized head, so building one allocates nothing in steady state.
+    var scratch: [UInt8] = []
     var random = FastRandom()
     private(set) var isDraining = false
     /// This loop's counters: plain integers, no atomics; the admin endpoint copies them.
@@ -170,27 +172,25 @@ final class Worker {
             }
             let deadlineMs = DeadlineMath.budgetMilliseconds(
                 routeTimeoutMs: route.timeoutMs, clientHeader: timeoutHeader)
-            var requestHead: [UInt8] = []
-            requestHead.reserveCapacity(head.headLength + 256)
             let writer = UpstreamRequestHead(
-                head: head, bytes: bytes, route: route, clientIP: record.clientIP,
-                peerTrusted: peerIsTrusted(client), requestID: requestID, deadlineMs: deadlineMs,
-                peerAddressText: client.peerText)
+                head: head, bytes: bytes, route: route, peerTrusted: peerIsTrusted(client),
+                requestID: requestID,
+                deadlineMs: deadlineMs, peerAddress: client.peerBytes)
+            scratch.removeAll(keepingCapacity: true)
             withPath(normalized, rawPath, slash: head.originTargetNeedsSlash) { path in
-                var target: [UInt8] = []
-                target.reserveCapacity(path.count + (query?.count ?? 0) + 16)
-                snapshot.routeTable.appendForwardTarget(
-                    route: route.index, path: path, query: query, to: &target)
-                target.withUnsafeBytes { writer.write(target: $0, into: &requestHead) }
+                writer.write(into: &scratch) { out in
+                    snapshot.routeTable.appendForwardTarget(
+                        route: route.index, path: path, query: query, to: &out)
+                }
             }
             client.input.consume(head.headLength)
             let exchange = ProxyExchange(
                 client: client, worker: self, snapshot: snapshot, route: route, upstream: upstream,
                 server: server,
-                head: head, requestHead: requestHead, record: record)
+                head: head, record: record)
             client.exchange = exchange
             client.phase = .exchanging
-            exchange.start(deadlineMs: deadlineMs)
+            exchange.start(deadlineMs: deadlineMs, requestHead: scratch)
         }
     }
 
