@@ -36,7 +36,15 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
     private var hangupSeen = false
     var parser: RequestHeadParser
     var exchange: ProxyExchange?
+    /// The connection's timeout (header, idle, body progress); fires at or before `timeoutDue`.
     private(set) lazy var timer = LoopTimer(handler: self)
+    /// When the current phase times out (monotonic ns), 0 for never. The heap timer may be
+    /// scheduled earlier; it then re-checks and moves itself here, so re-arming on every
+    /// request touches the timer heap only when the due time moves earlier.
+    private var timeoutDue: UInt64 = 0
+    /// The current exchange's deadline timer, reused for every request on the connection.
+    private lazy var deadlineTimer = LoopTimer(handler: self, tag: 1)
+    private var deadlineDue: UInt64 = 0
     var requestsServed = 0
     /// Set once the first byte of the current request head arrived (for requestHeaderMs).
     private var headStarted = false
@@ -64,7 +72,7 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
     func start() throws(SystemError) {
         Socket.setNoDelay(fd)
         try worker.loop.register(fd, handler: self)
-        worker.loop.schedule(timer, inMilliseconds: Int(timeouts.requestHeader.milliseconds))
+        armTimeout(milliseconds: timeouts.requestHeader.milliseconds)
         headStarted = true
     }
 
@@ -82,7 +90,44 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
         drive()
     }
 
+    func armTimeout(milliseconds: Int64) {
+        timeoutDue = worker.loop.now &+ UInt64(max(0, milliseconds)) &* 1_000_000
+        worker.loop.schedule(timer, noLaterThan: timeoutDue)
+    }
+
+    func disarmTimeout() { timeoutDue = 0 }
+
+    /// Arms the current exchange's deadline (route timeout or X-Request-Timeout-Ms).
+    func armDeadline(milliseconds: Int) {
+        deadlineDue = worker.loop.now &+ UInt64(max(0, milliseconds)) &* 1_000_000
+        worker.loop.schedule(deadlineTimer, noLaterThan: deadlineDue)
+    }
+
+    func disarmDeadline() { deadlineDue = 0 }
+
     func timerFired(_ timer: LoopTimer) {
+        let now = worker.loop.now
+        if timer.tag == 1 {
+            guard deadlineDue != 0 else { return }
+            if now < deadlineDue {
+                worker.loop.schedule(timer, at: deadlineDue)
+                return
+            }
+            deadlineDue = 0
+            exchange?.deadlinePassed()
+            return
+        }
+        guard timeoutDue != 0 else { return }
+        var due = timeoutDue
+        if phase == .exchanging {
+            // Progress only stamps a time, so busy streams never touch the timer heap.
+            due = max(due, lastProgressAt &+ UInt64(max(0, timeouts.idle.milliseconds)) &* 1_000_000)
+        }
+        if now < due {
+            worker.loop.schedule(timer, at: due)
+            return
+        }
+        timeoutDue = 0
         switch phase {
         case .awaitingHead:
             if input.isEmpty && !headStarted {
@@ -92,14 +137,7 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
                     ProxyError(.requestTimeout, "the request header was not received in time"), closing: true)
             }
         case .exchanging:
-            // Progress only stamps a time; the timer is moved lazily here, so busy streams
-            // do not touch the timer heap on every read and write.
-            let due = lastProgressAt &+ UInt64(max(0, timeouts.idle.milliseconds)) &* 1_000_000
-            if due > worker.loop.now {
-                worker.loop.schedule(timer, at: due)
-            } else {
-                exchange?.clientIdleTimeout()
-            }
+            exchange?.clientIdleTimeout()
         case .closingAfterFlush:
             close()  // the client stopped reading the last response
         case .closed:
@@ -131,7 +169,7 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
                 if !input.isEmpty {
                     if !headStarted {
                         headStarted = true
-                        worker.loop.schedule(timer, inMilliseconds: Int(timeouts.requestHeader.milliseconds))
+                        armTimeout(milliseconds: timeouts.requestHeader.milliseconds)
                     }
                     if parseHead() { continue }
                     if phase != .awaitingHead { continue }
@@ -206,7 +244,7 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
             }
             return false
         }
-        worker.loop.cancel(timer)
+        disarmTimeout()
         headStarted = false
         requestsServed += 1
         worker.handleRequest(head, on: self)
@@ -341,7 +379,7 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
             if output.isEmpty {
                 self.close()
             } else {
-                worker.loop.schedule(timer, inMilliseconds: Int(timeouts.idle.milliseconds))
+                armTimeout(milliseconds: timeouts.idle.milliseconds)
             }
             return
         }
@@ -350,10 +388,10 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
         headStarted = false
         if input.isEmpty {
             input.releaseIfEmpty()
-            worker.loop.schedule(timer, inMilliseconds: Int(timeouts.idle.milliseconds))
+            armTimeout(milliseconds: timeouts.idle.milliseconds)
         } else {
             headStarted = true
-            worker.loop.schedule(timer, inMilliseconds: Int(timeouts.requestHeader.milliseconds))
+            armTimeout(milliseconds: timeouts.requestHeader.milliseconds)
         }
         // A pipelined request may be waiting in the input already; serve it on the next
         // iteration (not recursively, so a long pipeline cannot grow the stack).
@@ -368,6 +406,7 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
             exchange.clientGone()
         }
         worker.loop.cancel(timer)
+        worker.loop.cancel(deadlineTimer)
         worker.loop.deregister(fd)
         closeDescriptor(fd)
         worker.clientClosed(self)

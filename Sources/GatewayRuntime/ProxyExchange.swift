@@ -7,7 +7,7 @@ import Reactor
 ///
 /// The phases and their error edges live in `ExchangeStateMachine`; this class performs
 /// its actions on sockets and timers. Loop-confined.
-final class ProxyExchange: TimerHandler {
+final class ProxyExchange {
     // unowned(unsafe): the client connection owns the exchange and ends it (clientGone)
     // before it goes; the worker outlives both. Skipping the checked unowned reference
     // saves a retain/release pair on every use.
@@ -40,8 +40,6 @@ final class ProxyExchange: TimerHandler {
     private let clientVersion: HTTPVersion
     var isHTTP10Client: Bool { clientVersion == .http10 }
     private var clientKeepAlive: Bool
-
-    private lazy var deadlineTimer = LoopTimer(handler: self, tag: 1)
 
     /// How the response body is framed towards the client.
     enum ResponseFraming {
@@ -82,9 +80,9 @@ final class ProxyExchange: TimerHandler {
     /// Arms the deadline and gets a connection; `requestHead` is sent on it (copied, so the
     /// caller may reuse its buffer).
     func start(deadlineMs: Int?, requestHead: [UInt8]) {
-        if let deadlineMs { worker.loop.schedule(deadlineTimer, inMilliseconds: deadlineMs) }
+        if let deadlineMs { client.armDeadline(milliseconds: deadlineMs) }
         client.noteProgress()
-        worker.loop.schedule(client.timer, inMilliseconds: Int(snapshot.config.timeouts.idle.milliseconds))
+        client.armTimeout(milliseconds: snapshot.config.timeouts.idle.milliseconds)
         record.attempts += 1
         record.upstreamStartedAt = worker.loop.now
         worker.exchangeStarted(record, server: server)
@@ -229,7 +227,7 @@ final class ProxyExchange: TimerHandler {
             _ = machine.clientGone()
             closeUpstream(reset: true)
             finishRecord(status: error.status, error: error)
-            worker.loop.cancel(deadlineTimer)
+            client.disarmDeadline()
             client.exchange = nil
             client.phase = .awaitingHead
             client.respondWithError(error, request: requestContext, closing: true)
@@ -253,8 +251,7 @@ final class ProxyExchange: TimerHandler {
             switch connection.input.fill(from: connection.fd) {
             case .progressed(let drained):
                 if drained && !connection.hangupSeen { connection.readable = false }
-                worker.loop.schedule(
-                    client.timer, inMilliseconds: Int(snapshot.config.timeouts.idle.milliseconds))
+                client.noteProgress()
             case .wouldBlock:
                 connection.readable = false
                 return
@@ -428,7 +425,7 @@ final class ProxyExchange: TimerHandler {
     private func complete() {
         let reusable = upstreamReusable && requestBodyDone && !responseDecoderIsCloseDelimited
         guard case .finish(let reuse) = machine.responseComplete(reusable: reusable) else { return }
-        worker.loop.cancel(deadlineTimer)
+        client.disarmDeadline()
         if let connection {
             self.connection = nil
             if reuse && !worker.isDraining {
@@ -463,7 +460,8 @@ final class ProxyExchange: TimerHandler {
         }
     }
 
-    func timerFired(_ timer: LoopTimer) {
+    /// The request's deadline passed (SPEC section 6).
+    func deadlinePassed() {
         record.timedOut = true
         perform(machine.deadlineExpired())
     }
@@ -471,7 +469,7 @@ final class ProxyExchange: TimerHandler {
     private func perform(_ action: ExchangeStateMachine.Action) {
         switch action {
         case .respondWithError(let error):
-            worker.loop.cancel(deadlineTimer)
+            client.disarmDeadline()
             closeUpstream(reset: false)
             finishRecord(status: error.status, error: error)
             client.exchange = nil
@@ -481,7 +479,7 @@ final class ProxyExchange: TimerHandler {
         case .abortClient:
             abortBoth()
         case .cancelUpstream:
-            worker.loop.cancel(deadlineTimer)
+            client.disarmDeadline()
             closeUpstream(reset: true)
             record.cancelled = true
             finishRecord(status: 499, error: nil)
@@ -493,7 +491,7 @@ final class ProxyExchange: TimerHandler {
     }
 
     private func abortBoth() {
-        worker.loop.cancel(deadlineTimer)
+        client.disarmDeadline()
         closeUpstream(reset: true)
         finishRecord(status: record.status, error: nil)
         client.exchange = nil

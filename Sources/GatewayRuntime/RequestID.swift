@@ -7,17 +7,28 @@ enum RequestID {
         return true
     }
 
-    private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
+    /// Two hex digits per byte value, so each byte of randomness costs one table load.
+    private static let hexPairs: [UInt16] = (0..<256).map { value in
+        let digits = Array("0123456789abcdef".utf8)
+        return UInt16(digits[value >> 4]) | UInt16(digits[value & 0xf]) << 8
+    }
 
     /// Appends a fresh random id to `out`.
     static func generate<G: RandomNumberGenerator>(using generator: inout G, into out: inout [UInt8]) {
-        for _ in 0..<2 {
-            var word = generator.next()
-            for _ in 0..<16 {
-                out.append(hex[Int(word >> 60)])
-                word <<= 4
+        var words = (generator.next(), generator.next())
+        var text: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        withUnsafeBytes(of: &words) { random in
+            withUnsafeMutableBytes(of: &text) { hex in
+                hexPairs.withUnsafeBufferPointer { pairs in
+                    for index in 0..<16 {
+                        let pair = pairs[Int(random[index])]
+                        hex[2 * index] = UInt8(truncatingIfNeeded: pair)
+                        hex[2 * index + 1] = UInt8(truncatingIfNeeded: pair >> 8)
+                    }
+                }
             }
         }
+        withUnsafeBytes(of: &text) { out.append(contentsOf: $0) }
     }
 }
 

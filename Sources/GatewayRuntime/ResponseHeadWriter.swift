@@ -9,7 +9,7 @@ enum ResponseHeadWriter {
         _ head: ResponseHead, from bytes: UnsafeRawBufferPointer, into out: inout [UInt8]
     ) {
         HTTP1Writer.statusLine(status: head.status, reason: head.reason.bytes(in: bytes), into: &out)
-        let hasConnectionField = head.fields.contains { $0.known == .connection }
+        let hasConnectionField = Bytes.connectionNamesOtherFields(head.fields, bytes)
         for field in head.fields where !field.known.isHopByHop {
             let name = field.name.bytes(in: bytes)
             if hasConnectionField && isListedInConnection(name, head, bytes) { continue }
@@ -35,6 +35,7 @@ enum ResponseHeadWriter {
             default: break
             }
         }
+        if hasConnectionField { hasConnectionField = Bytes.connectionNamesOtherFields(head.fields, bytes) }
         for field in head.fields {
             switch field.known {
             case .contentLength, .via, .xRequestId:

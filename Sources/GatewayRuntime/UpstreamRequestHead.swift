@@ -43,6 +43,7 @@ struct UpstreamRequestHead {
             default: break
             }
         }
+        if hasConnectionField { hasConnectionField = Bytes.connectionNamesOtherFields(head.fields, bytes) }
         let rules = route.requestHeaders
         for field in head.fields {
             switch field.known {

@@ -4,6 +4,11 @@
 /// checked) or from validated configuration. Every line ends with CRLF (SPEC §4: messages are
 /// re-framed, so no ambiguous bytes reach the other side).
 public enum HTTP1Writer {
+    // Byte arrays made once: appending a string literal's UTF-8 view on every call is far
+    // slower than copying a few bytes.
+    @usableFromInline static let requestLineSuffix: [UInt8] = Array(" HTTP/1.1\r\n".utf8)
+    @usableFromInline static let statusLinePrefix: [UInt8] = Array("HTTP/1.1 ".utf8)
+
     /// Appends `METHOD SP target SP HTTP/1.1 CRLF`.
     @inlinable
     public static func requestLine(
@@ -12,7 +17,7 @@ public enum HTTP1Writer {
         buffer.append(contentsOf: method)
         buffer.append(UInt8(ascii: " "))
         buffer.append(contentsOf: target)
-        buffer.append(contentsOf: " HTTP/1.1\r\n".utf8)
+        buffer.append(contentsOf: HTTP1Writer.requestLineSuffix)
     }
 
     /// Appends `HTTP/1.1 SP status SP reason CRLF`; `status` must be 100...999.
@@ -21,13 +26,14 @@ public enum HTTP1Writer {
         status: Int, reason: some Collection<UInt8>, into buffer: inout [UInt8]
     ) {
         precondition(status >= 100 && status <= 999, "status out of range")
-        buffer.append(contentsOf: "HTTP/1.1 ".utf8)
+        buffer.append(contentsOf: HTTP1Writer.statusLinePrefix)
         buffer.append(UInt8(truncatingIfNeeded: 0x30 + status / 100))
         buffer.append(UInt8(truncatingIfNeeded: 0x30 + status / 10 % 10))
         buffer.append(UInt8(truncatingIfNeeded: 0x30 + status % 10))
         buffer.append(UInt8(ascii: " "))
         buffer.append(contentsOf: reason)
-        buffer.append(contentsOf: "\r\n".utf8)
+        buffer.append(0x0D)
+        buffer.append(0x0A)
     }
 
     /// Appends a status line with the standard reason phrase for `status` (see `reasonPhrase`).
@@ -42,9 +48,11 @@ public enum HTTP1Writer {
         name: some Collection<UInt8>, value: some Collection<UInt8>, into buffer: inout [UInt8]
     ) {
         buffer.append(contentsOf: name)
-        buffer.append(contentsOf: ": ".utf8)
+        buffer.append(UInt8(ascii: ":"))
+        buffer.append(UInt8(ascii: " "))
         buffer.append(contentsOf: value)
-        buffer.append(contentsOf: "\r\n".utf8)
+        buffer.append(0x0D)
+        buffer.append(0x0A)
     }
 
     /// Appends `name: value CRLF` from raw buffers (e.g. spans of a parsed head).
@@ -53,9 +61,11 @@ public enum HTTP1Writer {
         name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, into buffer: inout [UInt8]
     ) {
         buffer.append(contentsOf: name)
-        buffer.append(contentsOf: ": ".utf8)
+        buffer.append(UInt8(ascii: ":"))
+        buffer.append(UInt8(ascii: " "))
         buffer.append(contentsOf: value)
-        buffer.append(contentsOf: "\r\n".utf8)
+        buffer.append(0x0D)
+        buffer.append(0x0A)
     }
 
     /// Appends `name: value CRLF` from strings (configuration-defined fields).
@@ -68,9 +78,11 @@ public enum HTTP1Writer {
     @inlinable
     public static func field(name: some Collection<UInt8>, decimal: UInt64, into buffer: inout [UInt8]) {
         buffer.append(contentsOf: name)
-        buffer.append(contentsOf: ": ".utf8)
+        buffer.append(UInt8(ascii: ":"))
+        buffer.append(UInt8(ascii: " "))
         appendDecimal(decimal, into: &buffer)
-        buffer.append(contentsOf: "\r\n".utf8)
+        buffer.append(0x0D)
+        buffer.append(0x0A)
     }
 
     /// Appends `name: value CRLF` where `value` may contain obs-fold (a parsed response field
@@ -81,7 +93,8 @@ public enum HTTP1Writer {
         name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, into buffer: inout [UInt8]
     ) {
         buffer.append(contentsOf: name)
-        buffer.append(contentsOf: ": ".utf8)
+        buffer.append(UInt8(ascii: ":"))
+        buffer.append(UInt8(ascii: " "))
         let valueStart = buffer.count
         var inFold = false
         for b in value {
@@ -102,13 +115,15 @@ public enum HTTP1Writer {
                 buffer.append(b)
             }
         }
-        buffer.append(contentsOf: "\r\n".utf8)
+        buffer.append(0x0D)
+        buffer.append(0x0A)
     }
 
     /// Appends the CRLF that ends a head.
     @inlinable
     public static func endOfHead(into buffer: inout [UInt8]) {
-        buffer.append(contentsOf: "\r\n".utf8)
+        buffer.append(0x0D)
+        buffer.append(0x0A)
     }
 
     /// Appends a chunk size line: lowercase hex of `size` (> 0) and CRLF.
@@ -116,13 +131,15 @@ public enum HTTP1Writer {
     public static func chunkHeader(size: Int, into buffer: inout [UInt8]) {
         precondition(size > 0, "a chunk of size 0 is the last chunk")
         appendHex(UInt64(size), into: &buffer)
-        buffer.append(contentsOf: "\r\n".utf8)
+        buffer.append(0x0D)
+        buffer.append(0x0A)
     }
 
     /// Appends the CRLF that follows a chunk's data.
     @inlinable
     public static func chunkEnd(into buffer: inout [UInt8]) {
-        buffer.append(contentsOf: "\r\n".utf8)
+        buffer.append(0x0D)
+        buffer.append(0x0A)
     }
 
     /// Appends the last chunk `0 CRLF`, the trailer fields, and the final CRLF.
@@ -130,7 +147,8 @@ public enum HTTP1Writer {
     public static func lastChunk(trailers: [TrailerField] = [], into buffer: inout [UInt8]) {
         buffer.append(contentsOf: "0\r\n".utf8)
         for trailer in trailers { field(name: trailer.name, value: trailer.value, into: &buffer) }
-        buffer.append(contentsOf: "\r\n".utf8)
+        buffer.append(0x0D)
+        buffer.append(0x0A)
     }
 
     /// Appends the decimal digits of `value`.

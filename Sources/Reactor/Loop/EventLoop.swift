@@ -121,6 +121,14 @@ public final class EventLoop: @unchecked Sendable {
         schedule(timer, at: now &+ UInt64(max(0, milliseconds)) &* 1_000_000)
     }
 
+    /// Makes sure `timer` fires no later than `deadline`: moves it only when it would fire
+    /// later (or is not scheduled). Owners that re-arm often keep their own due time and
+    /// re-check it when the timer fires early, so steady traffic costs no heap operation.
+    public func schedule(_ timer: LoopTimer, noLaterThan deadline: UInt64) {
+        if timer.isScheduled && timer.deadline <= deadline { return }
+        schedule(timer, at: deadline)
+    }
+
     public func cancel(_ timer: LoopTimer) {
         if timer.isScheduled { timers.remove(timer) }
     }
