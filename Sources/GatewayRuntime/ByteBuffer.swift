@@ -8,12 +8,19 @@ struct ByteBuffer: ~Copyable {
     let capacity: Int
     private(set) var readIndex = 0
     private(set) var writeIndex = 0
+    /// Where storage comes from and goes back to; nil: the allocator. unowned(unsafe): the
+    /// pool belongs to the loop, which outlives every connection and its buffers.
+    private unowned(unsafe) let pool: BufferPool?
 
-    init(capacity: Int) {
+    init(capacity: Int, pool: BufferPool? = nil) {
         self.capacity = capacity
+        self.pool = pool?.capacity == capacity ? pool : nil
     }
 
-    deinit { storage?.deallocate() }
+    deinit {
+        guard let storage else { return }
+        if let pool { pool.give(storage) } else { storage.deallocate() }
+    }
 
     /// Bytes written and not yet consumed.
     var readableCount: Int { writeIndex - readIndex }
@@ -81,7 +88,7 @@ struct ByteBuffer: ~Copyable {
     /// Frees the memory when nothing is buffered (idle connections hold no buffer).
     mutating func releaseIfEmpty() {
         guard isEmpty, let storage else { return }
-        storage.deallocate()
+        if let pool { pool.give(storage) } else { storage.deallocate() }
         self.storage = nil
         readIndex = 0
         writeIndex = 0
@@ -89,7 +96,7 @@ struct ByteBuffer: ~Copyable {
 
     private mutating func ensureStorage() -> UnsafeMutableRawBufferPointer {
         if let storage { return storage }
-        let fresh = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)
+        let fresh = pool?.take() ?? UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)
         storage = fresh
         return fresh
     }

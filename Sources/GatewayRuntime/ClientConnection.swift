@@ -59,8 +59,8 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
         self.peer = peer
         self.listener = listener
         let snapshot = worker.snapshot
-        self.input = ByteBuffer(capacity: snapshot.bufferBytes)
-        self.output = ByteBuffer(capacity: snapshot.bufferBytes)
+        self.input = ByteBuffer(capacity: snapshot.bufferBytes, pool: worker.buffers)
+        self.output = ByteBuffer(capacity: snapshot.bufferBytes, pool: worker.buffers)
         self.parser = RequestHeadParser(
             limits: HeadLimits(maxHeaderBytes: snapshot.config.limits.maxRequestHeaderBytes))
         self.acceptedAt = worker.loop.now

@@ -351,13 +351,13 @@ final class ProxyExchange {
         if worker.isDraining && (!requestBodyDone || client.input.isEmpty) {
             clientKeepAlive = false  // the connection's last response during a drain (SPEC 10)
         }
-        worker.scratch.removeAll(keepingCapacity: true)
+        worker.responseScratch.removeAll(keepingCapacity: true)
         ResponseHeadWriter.writeFinal(
             head, from: connection.input.readable, framing: responseFraming, exchange: self,
-            closeClient: !clientKeepAlive, into: &worker.scratch)
+            closeClient: !clientKeepAlive, into: &worker.responseScratch)
         connection.input.consume(head.headLength)
         // Not flushed yet: the body that is already buffered goes out in the same write.
-        client.enqueue(worker.scratch, flush: false)
+        client.enqueue(worker.responseScratch, flush: false)
         if framing == .none {
             responseDone = true
             client.flush()

@@ -24,8 +24,10 @@ final class UpstreamConnection: IOHandler, TimerHandler {
     var writable = false
     /// epoll reported a hangup: keep reading until the end of the stream is seen.
     var hangupSeen = false
-    /// The exchange using this connection; nil while pooled.
-    weak var exchange: ProxyExchange?
+    /// The exchange using this connection; nil while pooled. unowned(unsafe): the exchange
+    /// always detaches (sets this to nil) before it ends, and a weak reference would cost a
+    /// side-table allocation per request.
+    unowned(unsafe) var exchange: ProxyExchange?
     private(set) lazy var timer = LoopTimer(handler: self)
     /// Requests this connection carried (1 for a fresh one on its first exchange).
     var exchangesServed = 0
@@ -35,8 +37,8 @@ final class UpstreamConnection: IOHandler, TimerHandler {
         self.worker = worker
         self.server = server
         self.phase = connected ? .active : .connecting
-        self.input = ByteBuffer(capacity: bufferBytes)
-        self.output = ByteBuffer(capacity: bufferBytes)
+        self.input = ByteBuffer(capacity: bufferBytes, pool: worker.buffers)
+        self.output = ByteBuffer(capacity: bufferBytes, pool: worker.buffers)
         self.writable = connected
     }
 

@@ -13,12 +13,21 @@ final class Worker {
     /// Per-loop balancer state for each upstream of `snapshot`.
     private var balancers: [Balancer]
     private(set) lazy var pool = UpstreamPool(worker: self)
+    /// Socket buffers for the current snapshot's buffer size.
+    private(set) var buffers: BufferPool
+    /// Every pool this loop made, kept for life: buffers of connections opened under an
+    /// earlier generation (another size) still go back to theirs.
+    private var bufferPools: [Int: BufferPool] = [:]
     var listeners: [ListenerHandler] = []
     private var clients: [ObjectIdentifier: ClientConnection] = [:]
     private var upstreamConnections = 0
     var dateCache = HTTPDateCache()
-    /// Reused for every serialized head, so building one allocates nothing in steady state.
+    /// Reused for every serialized request head, so building one allocates nothing in
+    /// steady state.
     var scratch: [UInt8] = []
+    /// The same for response heads (separate: a response can arrive while a request head
+    /// is still referenced).
+    var responseScratch: [UInt8] = []
     var random = FastRandom()
     private(set) var isDraining = false
     /// This loop's counters: plain integers, no atomics; the admin endpoint copies them.
@@ -31,6 +40,8 @@ final class Worker {
         self.snapshot = snapshot
         self.balancers = snapshot.upstreams.map(\.balancer)
         self.stats = WorkerStats(layout: snapshot.statLayout)
+        self.buffers = BufferPool(capacity: snapshot.bufferBytes)
+        self.bufferPools[snapshot.bufferBytes] = buffers
     }
 
     // MARK: Connections
@@ -318,6 +329,11 @@ final class Worker {
         self.snapshot = snapshot
         balancers = snapshot.upstreams.map(\.balancer)
         stats.adopt(snapshot.statLayout)
+        if buffers.capacity != snapshot.bufferBytes {
+            let pool = bufferPools[snapshot.bufferBytes] ?? BufferPool(capacity: snapshot.bufferBytes)
+            bufferPools[snapshot.bufferBytes] = pool
+            buffers = pool
+        }
         listeners.removeAll { handler in
             guard removedListeners.contains(handler.listener.key) else { return false }
             handler.close()

@@ -154,20 +154,20 @@ public enum HTTP1Writer {
     /// Appends the decimal digits of `value`.
     @inlinable
     public static func appendDecimal(_ value: UInt64, into buffer: inout [UInt8]) {
-        var digitCount = 1
-        var rest = value
-        while rest >= 10 {
-            rest /= 10
-            digitCount += 1
+        // Digits are formed right to left in a small stack buffer, then appended at once.
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        let count = withUnsafeMutableBytes(of: &digits) { raw -> Int in
+            var v = value
+            var i = raw.count
+            repeat {
+                i -= 1
+                raw[i] = UInt8(truncatingIfNeeded: v % 10) &+ 0x30
+                v /= 10
+            } while v > 0
+            return raw.count - i
         }
-        let start = buffer.count
-        buffer.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: digitCount))
-        var v = value
-        var i = start + digitCount - 1
-        while v > 0 {
-            buffer[i] = UInt8(truncatingIfNeeded: v % 10) &+ 0x30
-            v /= 10
-            i -= 1
+        withUnsafeBytes(of: &digits) { raw in
+            buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[(raw.count - count)...]))
         }
     }
 
