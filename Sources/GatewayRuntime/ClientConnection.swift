@@ -358,12 +358,14 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
     /// Queues bytes for the client. What does not fit in the buffer waits in `overflow`
     /// (only gateway-made responses, whose size the configuration bounds, take this path).
     func enqueue(_ bytes: [UInt8], flush flushNow: Bool = true) {
-        bytes.withUnsafeBytes { raw in
-            output.makeRoom(atLeast: raw.count)
-            let fitting = min(raw.count, output.writableCount)
-            output.append(UnsafeRawBufferPointer(rebasing: raw[0..<fitting]))
-            if fitting < raw.count { overflow.append(contentsOf: raw[fitting...]) }
-        }
+        bytes.withUnsafeBytes { enqueue($0, flush: flushNow) }
+    }
+
+    func enqueue(_ raw: UnsafeRawBufferPointer, flush flushNow: Bool = true) {
+        output.makeRoom(atLeast: raw.count)
+        let fitting = min(raw.count, output.writableCount)
+        output.append(UnsafeRawBufferPointer(rebasing: raw[0..<fitting]))
+        if fitting < raw.count { overflow.append(contentsOf: raw[fitting...]) }
         if flushNow { flush() }
     }
 

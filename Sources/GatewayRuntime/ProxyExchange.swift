@@ -79,7 +79,7 @@ final class ProxyExchange {
 
     /// Arms the deadline and gets a connection; `requestHead` is sent on it (copied, so the
     /// caller may reuse its buffer).
-    func start(deadlineMs: Int?, requestHead: [UInt8]) {
+    func start(deadlineMs: Int?, requestHead: UnsafeRawBufferPointer) {
         if let deadlineMs { client.armDeadline(milliseconds: deadlineMs) }
         client.noteProgress()
         client.armTimeout(milliseconds: snapshot.config.timeouts.idle.milliseconds)
@@ -88,11 +88,11 @@ final class ProxyExchange {
         worker.exchangeStarted(record, server: server)
         if let pooled = worker.pool.take(for: server) {
             attach(pooled)
-            requestHead.withUnsafeBytes { pooled.output.append($0) }
+            pooled.output.append(requestHead)
             upstreamConnected()
             return
         }
-        pendingHead = requestHead
+        pendingHead = Array(requestHead)
         do throws(SystemError) {
             let (fd, progress) = try Socket.startConnect(to: server.address)
             Socket.setNoDelay(fd)
@@ -311,9 +311,10 @@ final class ProxyExchange {
             // 100 is dropped: the gateway answered the client's expectation itself. Other
             // 1xx (e.g. 103 Early Hints) reach HTTP/1.1 clients only (SPEC 4).
             if head.status != 100 && clientVersion == .http11 {
-                var out: [UInt8] = []
-                ResponseHeadWriter.writeInterim(head, from: connection.input.readable, into: &out)
-                client.enqueue(out)
+                worker.responseHeadWriter.reset()
+                ResponseHeadWriter.writeInterim(
+                    head, from: connection.input.readable, into: &worker.responseHeadWriter)
+                client.enqueue(worker.responseHeadWriter.bytes)
             }
             connection.input.consume(head.headLength)
             responseParser.reset()
@@ -351,13 +352,13 @@ final class ProxyExchange {
         if worker.isDraining && (!requestBodyDone || client.input.isEmpty) {
             clientKeepAlive = false  // the connection's last response during a drain (SPEC 10)
         }
-        worker.responseScratch.removeAll(keepingCapacity: true)
+        worker.responseHeadWriter.reset()
         ResponseHeadWriter.writeFinal(
             head, from: connection.input.readable, framing: responseFraming, exchange: self,
-            closeClient: !clientKeepAlive, into: &worker.responseScratch)
+            closeClient: !clientKeepAlive, into: &worker.responseHeadWriter)
         connection.input.consume(head.headLength)
         // Not flushed yet: the body that is already buffered goes out in the same write.
-        client.enqueue(worker.responseScratch, flush: false)
+        client.enqueue(worker.responseHeadWriter.bytes, flush: false)
         if framing == .none {
             responseDone = true
             client.flush()

@@ -6,23 +6,23 @@ import HTTP1
 enum ResponseHeadWriter {
     /// An interim (1xx) response, forwarded as received minus hop-by-hop fields.
     static func writeInterim(
-        _ head: ResponseHead, from bytes: UnsafeRawBufferPointer, into out: inout [UInt8]
+        _ head: ResponseHead, from bytes: UnsafeRawBufferPointer, into out: inout HeadWriter
     ) {
-        HTTP1Writer.statusLine(status: head.status, reason: head.reason.bytes(in: bytes), into: &out)
+        out.statusLine(head.status, reason: head.reason.bytes(in: bytes))
         let hasConnectionField = Bytes.connectionNamesOtherFields(head.fields, bytes)
         for field in head.fields where !field.known.isHopByHop {
             let name = field.name.bytes(in: bytes)
             if hasConnectionField && isListedInConnection(name, head, bytes) { continue }
             writeField(field, name: name, bytes: bytes, into: &out)
         }
-        HTTP1Writer.endOfHead(into: &out)
+        out.endOfHead()
     }
 
     static func writeFinal(
         _ head: ResponseHead, from bytes: UnsafeRawBufferPointer, framing: ProxyExchange.ResponseFraming,
-        exchange: ProxyExchange, closeClient: Bool, into out: inout [UInt8]
+        exchange: ProxyExchange, closeClient: Bool, into out: inout HeadWriter
     ) {
-        HTTP1Writer.statusLine(status: head.status, reason: head.reason.bytes(in: bytes), into: &out)
+        out.statusLine(head.status, reason: head.reason.bytes(in: bytes))
         let rules = exchange.route.responseHeaders
         var hasConnectionField = false
         var viaCount = 0
@@ -49,49 +49,49 @@ enum ResponseHeadWriter {
             writeField(field, name: name, bytes: bytes, into: &out)
         }
         if !sawDate {
-            HTTP1Writer.field(name: FieldName.date, value: exchange.worker.dateCache.current(), into: &out)
+            out.field("Date", exchange.worker.dateCache.current())
         }
-        out.append(contentsOf: FieldName.via)
-        out.append(contentsOf: FieldValue.fieldSeparator)
+        out.append("Via")
+        out.append(": ")
         if viaCount > 0 {
             for field in head.fields where field.known == .via {
-                out.append(contentsOf: field.value.bytes(in: bytes))
-                out.append(contentsOf: FieldValue.listSeparator)
+                out.append(field.value.bytes(in: bytes))
+                out.append(", ")
             }
         }
-        out.append(contentsOf: FieldValue.viaPortico)
-        out.append(contentsOf: FieldValue.crlf)
-        HTTP1Writer.field(name: FieldName.xRequestID, value: exchange.record.requestID, into: &out)
-        for entry in rules.set { HTTP1Writer.field(name: entry.name, value: entry.value, into: &out) }
+        out.append("1.1 portico")
+        out.append("\r\n")
+        out.field("X-Request-Id", exchange.record.requestID)
+        for entry in rules.set { out.field(entry.name, entry.value) }
         switch framing {
         case .contentLength:
-            HTTP1Writer.field(name: FieldName.contentLength, decimal: head.contentLength ?? 0, into: &out)
+            out.field("Content-Length", decimal: head.contentLength ?? 0)
         case .chunked:
-            HTTP1Writer.field(name: FieldName.transferEncoding, value: FieldValue.chunked, into: &out)
+            out.field("Transfer-Encoding", "chunked")
         case .none:
             // HEAD responses and 304 keep the length the upstream announced (RFC 9110 §8.6).
             if let length = head.contentLength, head.status != 204 && !(100..<200).contains(head.status) {
-                HTTP1Writer.field(name: FieldName.contentLength, decimal: length, into: &out)
+                out.field("Content-Length", decimal: length)
             }
         case .closeDelimited:
             break
         }
         if closeClient {
-            HTTP1Writer.field(name: FieldName.connection, value: FieldValue.close, into: &out)
+            out.field("Connection", "close")
         } else if exchange.isHTTP10Client {
-            HTTP1Writer.field(name: FieldName.connection, value: FieldValue.keepAlive, into: &out)
+            out.field("Connection", "keep-alive")
         }
-        HTTP1Writer.endOfHead(into: &out)
+        out.endOfHead()
     }
 
     private static func writeField(
         _ field: HeaderField, name: UnsafeRawBufferPointer, bytes: UnsafeRawBufferPointer,
-        into out: inout [UInt8]
+        into out: inout HeadWriter
     ) {
         if field.needsUnfolding {
-            HTTP1Writer.unfoldedField(name: name, value: field.value.bytes(in: bytes), into: &out)
+            out.unfoldedField(name, field.value.bytes(in: bytes))
         } else {
-            HTTP1Writer.field(name: name, value: field.value.bytes(in: bytes), into: &out)
+            out.field(name, field.value.bytes(in: bytes))
         }
     }
 

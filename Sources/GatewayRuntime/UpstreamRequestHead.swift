@@ -17,17 +17,17 @@ struct UpstreamRequestHead {
     /// The connection's peer, appended to X-Forwarded-For.
     let peerAddress: [UInt8]
 
-    /// Appends the head; `writeTarget` appends the request target.
-    func write(into out: inout [UInt8], writeTarget: (inout [UInt8]) -> Void) {
-        out.append(contentsOf: head.methodSpan.bytes(in: bytes))
-        out.append(0x20)
-        writeTarget(&out)
-        out.append(contentsOf: FieldValue.requestLineEnd)
+    /// Appends the head with `target` as the request target.
+    func write(into out: inout HeadWriter, target: UnsafeRawBufferPointer) {
+        out.append(head.methodSpan.bytes(in: bytes))
+        out.append(byte: 0x20)
+        out.append(target)
+        out.append(" HTTP/1.1\r\n")
         let host: UnsafeRawBufferPointer? = head.host.map { $0.bytes(in: bytes) }
         if let rewrite = route.hostRewrite {
-            HTTP1Writer.field(name: FieldName.host, value: rewrite, into: &out)
+            out.field("Host", rewrite)
         } else if let host {
-            HTTP1Writer.field(name: FieldName.host, value: host, into: &out)
+            out.field("Host", host)
         }
 
         var hasConnectionField = false
@@ -61,53 +61,52 @@ struct UpstreamRequestHead {
             let name = field.name.bytes(in: bytes)
             if hasConnectionField && isListedInConnection(name) { continue }
             if !rules.isEmpty && rules.drops(name) { continue }
-            HTTP1Writer.field(name: name, value: field.value.bytes(in: bytes), into: &out)
+            out.field(name, field.value.bytes(in: bytes))
         }
 
         // X-Forwarded-For: the client's list (several fields joined in order) plus the peer.
-        out.append(contentsOf: FieldName.xForwardedFor)
-        out.append(contentsOf: FieldValue.fieldSeparator)
+        out.append("X-Forwarded-For")
+        out.append(": ")
         if forwardedForCount > 0 {
             for field in head.fields where field.known == .xForwardedFor {
-                out.append(contentsOf: field.value.bytes(in: bytes))
-                out.append(contentsOf: FieldValue.listSeparator)
+                out.append(field.value.bytes(in: bytes))
+                out.append(", ")
             }
         }
-        out.append(contentsOf: peerAddress)
-        out.append(contentsOf: FieldValue.crlf)
+        out.append(peerAddress)
+        out.append("\r\n")
         if !keptProto {
-            HTTP1Writer.field(name: FieldName.xForwardedProto, value: FieldValue.http, into: &out)
+            out.field("X-Forwarded-Proto", "http")
         }
         if !keptForwardedHost, let host {
-            HTTP1Writer.field(name: FieldName.xForwardedHost, value: host, into: &out)
+            out.field("X-Forwarded-Host", host)
         }
-        HTTP1Writer.field(name: FieldName.xRequestID, value: requestID, into: &out)
+        out.field("X-Request-Id", requestID)
         if let deadlineMs {
-            HTTP1Writer.field(
-                name: FieldName.xRequestTimeoutMs, decimal: UInt64(max(0, deadlineMs)), into: &out)
+            out.field("X-Request-Timeout-Ms", decimal: UInt64(max(0, deadlineMs)))
         }
-        out.append(contentsOf: FieldName.via)
-        out.append(contentsOf: FieldValue.fieldSeparator)
+        out.append("Via")
+        out.append(": ")
         if viaCount > 0 {
             for field in head.fields where field.known == .via {
-                out.append(contentsOf: field.value.bytes(in: bytes))
-                out.append(contentsOf: FieldValue.listSeparator)
+                out.append(field.value.bytes(in: bytes))
+                out.append(", ")
             }
         }
-        out.append(contentsOf: FieldValue.viaPortico)
-        out.append(contentsOf: FieldValue.crlf)
+        out.append("1.1 portico")
+        out.append("\r\n")
         for entry in rules.set {
-            HTTP1Writer.field(name: entry.name, value: entry.value, into: &out)
+            out.field(entry.name, entry.value)
         }
         switch head.framing {
         case .contentLength(let length):
-            HTTP1Writer.field(name: FieldName.contentLength, decimal: length, into: &out)
+            out.field("Content-Length", decimal: length)
         case .chunked:
-            HTTP1Writer.field(name: FieldName.transferEncoding, value: FieldValue.chunked, into: &out)
+            out.field("Transfer-Encoding", "chunked")
         case .none, .untilClose:
             break
         }
-        HTTP1Writer.endOfHead(into: &out)
+        out.endOfHead()
     }
 
     /// Whether `name` is listed in a Connection field (RFC 9110 §7.6.1).

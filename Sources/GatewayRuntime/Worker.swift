@@ -24,10 +24,12 @@ final class Worker {
     var dateCache = HTTPDateCache()
     /// Reused for every serialized request head, so building one allocates nothing in
     /// steady state.
-    var scratch: [UInt8] = []
-    /// The same for response heads (separate: a response can arrive while a request head
-    /// is still referenced).
-    var responseScratch: [UInt8] = []
+    var requestHeadWriter = HeadWriter()
+    /// The same for response heads (separate: a response may be written while a request
+    /// head is still in use).
+    var responseHeadWriter = HeadWriter()
+    /// The forwarded request target, reused.
+    private var targetScratch: [UInt8] = []
     var random = FastRandom()
     private(set) var isDraining = false
     /// This loop's counters: plain integers, no atomics; the admin endpoint copies them.
@@ -187,12 +189,12 @@ final class Worker {
                 head: head, bytes: bytes, route: route, peerTrusted: peerIsTrusted(client),
                 requestID: requestID,
                 deadlineMs: deadlineMs, peerAddress: client.peerBytes)
-            scratch.removeAll(keepingCapacity: true)
+            requestHeadWriter.reset()
             withPath(normalized, rawPath, slash: head.originTargetNeedsSlash) { path in
-                writer.write(into: &scratch) { out in
-                    snapshot.routeTable.appendForwardTarget(
-                        route: route.index, path: path, query: query, to: &out)
-                }
+                targetScratch.removeAll(keepingCapacity: true)
+                snapshot.routeTable.appendForwardTarget(
+                    route: route.index, path: path, query: query, to: &targetScratch)
+                targetScratch.withUnsafeBytes { writer.write(into: &requestHeadWriter, target: $0) }
             }
             client.input.consume(head.headLength)
             let exchange = ProxyExchange(
@@ -201,7 +203,7 @@ final class Worker {
                 head: head, record: record)
             client.exchange = exchange
             client.phase = .exchanging
-            exchange.start(deadlineMs: deadlineMs, requestHead: scratch)
+            exchange.start(deadlineMs: deadlineMs, requestHead: requestHeadWriter.bytes)
         }
     }
 
