@@ -51,7 +51,6 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
     let acceptedAt: UInt64
     /// The peer's IP as text, made once per connection.
     private(set) lazy var peerText: String = peer?.ipText ?? "unknown"
-    private(set) lazy var peerBytes: [UInt8] = Array(peerText.utf8)
 
     init(fd: Int32, worker: Worker, peer: SocketAddress?, listener: RuntimeListener) {
         self.fd = fd

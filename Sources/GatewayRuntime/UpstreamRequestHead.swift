@@ -15,7 +15,7 @@ struct UpstreamRequestHead {
     let requestID: [UInt8]
     let deadlineMs: Int?
     /// The connection's peer, appended to X-Forwarded-For.
-    let peerAddress: [UInt8]
+    let peerAddress: String
 
     /// Appends the head with `target` as the request target.
     func write(into out: inout HeadWriter, target: UnsafeRawBufferPointer) {
@@ -73,7 +73,8 @@ struct UpstreamRequestHead {
                 out.append(", ")
             }
         }
-        out.append(peerAddress)
+        var peer = peerAddress  // an IP fits a small string: no allocation
+        peer.withUTF8 { out.append(UnsafeRawBufferPointer($0)) }
         out.append("\r\n")
         if !keptProto {
             out.field("X-Forwarded-Proto", "http")

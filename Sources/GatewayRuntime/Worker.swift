@@ -188,7 +188,7 @@ final class Worker {
             let writer = UpstreamRequestHead(
                 head: head, bytes: bytes, route: route, peerTrusted: peerIsTrusted(client),
                 requestID: requestID,
-                deadlineMs: deadlineMs, peerAddress: client.peerBytes)
+                deadlineMs: deadlineMs, peerAddress: client.peerText)
             requestHeadWriter.reset()
             withPath(normalized, rawPath, slash: head.originTargetNeedsSlash) { path in
                 targetScratch.removeAll(keepingCapacity: true)
