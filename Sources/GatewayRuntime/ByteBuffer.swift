@@ -4,27 +4,40 @@
 /// keep-alive connection holds no buffer. Loop-confined; not copyable, so two owners can
 /// never share (and double-free) one allocation.
 struct ByteBuffer: ~Copyable {
-    private var storage: UnsafeMutableRawBufferPointer?
-    let capacity: Int
-    private(set) var readIndex = 0
-    private(set) var writeIndex = 0
+    // Compact on purpose (32-bit sizes, a bare pointer): every connection holds two of
+    // these, and an idle connection should cost well under 512 bytes.
+    private var storage: UnsafeMutableRawPointer?
+    private let storedCapacity: UInt32
+    private var storedReadIndex: UInt32 = 0
+    private var storedWriteIndex: UInt32 = 0
     /// Where storage comes from and goes back to; nil: the allocator. unowned(unsafe): the
     /// pool belongs to the loop, which outlives every connection and its buffers.
     private unowned(unsafe) let pool: BufferPool?
 
     init(capacity: Int, pool: BufferPool? = nil) {
-        self.capacity = capacity
+        precondition(capacity > 0 && capacity <= Int(UInt32.max))
+        self.storedCapacity = UInt32(capacity)
         self.pool = pool?.capacity == capacity ? pool : nil
     }
 
     deinit {
         guard let storage else { return }
-        if let pool { pool.give(storage) } else { storage.deallocate() }
+        release(storage)
+    }
+
+    var capacity: Int { Int(storedCapacity) }
+    private(set) var readIndex: Int {
+        get { Int(storedReadIndex) }
+        set { storedReadIndex = UInt32(truncatingIfNeeded: newValue) }
+    }
+    private(set) var writeIndex: Int {
+        get { Int(storedWriteIndex) }
+        set { storedWriteIndex = UInt32(truncatingIfNeeded: newValue) }
     }
 
     /// Bytes written and not yet consumed.
     var readableCount: Int { writeIndex - readIndex }
-    var isEmpty: Bool { readIndex == writeIndex }
+    var isEmpty: Bool { storedReadIndex == storedWriteIndex }
     /// Room left at the end (after compaction, if `compact()` was called).
     var writableCount: Int { capacity - writeIndex }
     var isAllocated: Bool { storage != nil }
@@ -32,13 +45,13 @@ struct ByteBuffer: ~Copyable {
     /// The unread bytes. Valid until the next mutation.
     var readable: UnsafeRawBufferPointer {
         guard let storage else { return UnsafeRawBufferPointer(start: nil, count: 0) }
-        return UnsafeRawBufferPointer(rebasing: storage[readIndex..<writeIndex])
+        return UnsafeRawBufferPointer(start: storage + readIndex, count: readableCount)
     }
 
     /// The free space at the end, for a read(2) to fill; call `didWrite` after.
     mutating func writableSpace() -> UnsafeMutableRawBufferPointer {
         let storage = ensureStorage()
-        return UnsafeMutableRawBufferPointer(rebasing: storage[writeIndex..<capacity])
+        return UnsafeMutableRawBufferPointer(start: storage + writeIndex, count: writableCount)
     }
 
     mutating func didWrite(_ count: Int) {
@@ -60,7 +73,7 @@ struct ByteBuffer: ~Copyable {
         guard readIndex > 0, let storage else { return }
         let count = readableCount
         if count > 0 {
-            storage.baseAddress!.copyMemory(from: storage.baseAddress! + readIndex, byteCount: count)
+            storage.copyMemory(from: storage + readIndex, byteCount: count)
         }
         readIndex = 0
         writeIndex = count
@@ -77,7 +90,7 @@ struct ByteBuffer: ~Copyable {
         if writableCount < bytes.count { compact() }
         precondition(writableCount >= bytes.count, "ByteBuffer overflow")
         let storage = ensureStorage()
-        (storage.baseAddress! + writeIndex).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+        (storage + writeIndex).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
         writeIndex += bytes.count
     }
 
@@ -88,17 +101,27 @@ struct ByteBuffer: ~Copyable {
     /// Frees the memory when nothing is buffered (idle connections hold no buffer).
     mutating func releaseIfEmpty() {
         guard isEmpty, let storage else { return }
-        if let pool { pool.give(storage) } else { storage.deallocate() }
+        release(storage)
         self.storage = nil
         readIndex = 0
         writeIndex = 0
     }
 
-    private mutating func ensureStorage() -> UnsafeMutableRawBufferPointer {
+    private mutating func ensureStorage() -> UnsafeMutableRawPointer {
         if let storage { return storage }
-        let fresh = pool?.take() ?? UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)
+        let fresh =
+            pool?.take().baseAddress
+            ?? UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
         storage = fresh
         return fresh
+    }
+
+    private func release(_ storage: UnsafeMutableRawPointer) {
+        if let pool {
+            pool.give(UnsafeMutableRawBufferPointer(start: storage, count: capacity))
+        } else {
+            storage.deallocate()
+        }
     }
 
     /// Appends a chunk-size line (lowercase hex + CRLF) without an intermediate array.

@@ -42,13 +42,11 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
     /// scheduled earlier; it then re-checks and moves itself here, so re-arming on every
     /// request touches the timer heap only when the due time moves earlier.
     private var timeoutDue: UInt64 = 0
-    /// The current exchange's deadline timer, reused for every request on the connection.
-    private lazy var deadlineTimer = LoopTimer(handler: self, tag: 1)
+    /// The current exchange's deadline (0 for none), watched by the same timer: one timer
+    /// object per connection keeps an idle connection small.
     private var deadlineDue: UInt64 = 0
-    var requestsServed = 0
     /// Set once the first byte of the current request head arrived (for requestHeaderMs).
     private var headStarted = false
-    let acceptedAt: UInt64
     /// The peer's IP as text, made once per connection.
     private(set) lazy var peerText: String = peer?.ipText ?? "unknown"
 
@@ -62,7 +60,6 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
         self.output = ByteBuffer(capacity: snapshot.bufferBytes, pool: worker.buffers)
         self.parser = RequestHeadParser(
             limits: HeadLimits(maxHeaderBytes: snapshot.config.limits.maxRequestHeaderBytes))
-        self.acceptedAt = worker.loop.now
     }
 
     var timeouts: TimeoutsConfig { worker.snapshot.config.timeouts }
@@ -99,34 +96,37 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
     /// Arms the current exchange's deadline (route timeout or X-Request-Timeout-Ms).
     func armDeadline(milliseconds: Int) {
         deadlineDue = worker.loop.now &+ UInt64(max(0, milliseconds)) &* 1_000_000
-        worker.loop.schedule(deadlineTimer, noLaterThan: deadlineDue)
+        worker.loop.schedule(timer, noLaterThan: deadlineDue)
     }
 
     func disarmDeadline() { deadlineDue = 0 }
 
     func timerFired(_ timer: LoopTimer) {
         let now = worker.loop.now
-        if timer.tag == 1 {
-            guard deadlineDue != 0 else { return }
-            if now < deadlineDue {
-                worker.loop.schedule(timer, at: deadlineDue)
-                return
-            }
+        if deadlineDue != 0 && now >= deadlineDue {
             deadlineDue = 0
             exchange?.deadlinePassed()
-            return
         }
-        guard timeoutDue != 0 else { return }
-        var due = timeoutDue
-        if phase == .exchanging {
-            // Progress only stamps a time, so busy streams never touch the timer heap.
-            due = max(due, lastProgressAt &+ UInt64(max(0, timeouts.idle.milliseconds)) &* 1_000_000)
+        if let due = effectiveTimeoutDue, now >= due {
+            timeoutDue = 0
+            handleTimeout()
         }
-        if now < due {
-            worker.loop.schedule(timer, at: due)
-            return
-        }
-        timeoutDue = 0
+        // Whatever is still pending (or was armed while handling): wait for the earliest.
+        guard phase != .closed else { return }
+        var next = effectiveTimeoutDue ?? 0
+        if deadlineDue != 0 && (next == 0 || deadlineDue < next) { next = deadlineDue }
+        if next != 0 { worker.loop.schedule(timer, noLaterThan: next) }
+    }
+
+    /// When the current timeout expires; while a request is proxied it moves with progress
+    /// (bytes only stamp a time, so busy streams never touch the timer heap).
+    private var effectiveTimeoutDue: UInt64? {
+        guard timeoutDue != 0 else { return nil }
+        guard phase == .exchanging else { return timeoutDue }
+        return max(timeoutDue, lastProgressAt &+ UInt64(max(0, timeouts.idle.milliseconds)) &* 1_000_000)
+    }
+
+    private func handleTimeout() {
         switch phase {
         case .awaitingHead:
             if input.isEmpty && !headStarted {
@@ -245,7 +245,6 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
         }
         disarmTimeout()
         headStarted = false
-        requestsServed += 1
         worker.handleRequest(head, on: self)
         return phase == .exchanging
     }
@@ -407,7 +406,6 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
             exchange.clientGone()
         }
         worker.loop.cancel(timer)
-        worker.loop.cancel(deadlineTimer)
         worker.loop.deregister(fd)
         closeDescriptor(fd)
         worker.clientClosed(self)

@@ -109,13 +109,20 @@ final class RuntimeRoute: Sendable {
     }
 }
 
-/// A listener's settings as the runtime uses them.
-struct RuntimeListener: Sendable {
+/// A listener's settings as the runtime uses them (a class: every connection refers to it).
+final class RuntimeListener: Sendable {
     /// The address as configured ("127.0.0.1:0" stays so): a listener's identity across reloads.
     let key: String
     let name: String
     let address: SocketAddress
     let trustedProxies: [CIDR]
+
+    init(key: String, name: String, address: SocketAddress, trustedProxies: [CIDR]) {
+        self.key = key
+        self.name = name
+        self.address = address
+        self.trustedProxies = trustedProxies
+    }
 }
 
 /// Everything a request needs from one configuration generation, immutable.
