@@ -33,8 +33,11 @@ import Testing
     @Test func inFlightRequestCompletesWhileNewConnectionsAreRefused() throws {
         let latch = try TestLatch()
         defer { latch.open() }
-        let upstream = try FakeUpstream(
-            handler: .sequence([.waitFor(latch, then: .status(200, body: "finished")), .echo]))
+        // By path, not by arrival order: the two requests run on two upstream threads.
+        let slow = FakeHandler.waitFor(latch, then: .status(200, body: "finished"))
+        let upstream = try FakeUpstream { request, writer in
+            try (request.path == "/slow" ? slow : .echo).respond(request, writer)
+        }
         let gateway = try start(upstream: upstream, drainMs: 10_000)
         let inFlight = try TestClient(port: gateway.port, timeout: .seconds(20))
         try inFlight.sendRequest(path: "/slow")
