@@ -1,6 +1,7 @@
 import Dispatch
 import Gateway
 import Glibc
+import HTTP1
 import Reactor
 import Synchronization
 
@@ -161,12 +162,12 @@ enum AccessLogLine {
         }
         func milliseconds(_ nanos: UInt64) {
             let micros = nanos / 1000
-            Bytes.appendDecimal(micros / 1000, to: &out)
+            HTTP1Writer.appendDecimal(micros / 1000, into: &out)
             out.append(UInt8(ascii: "."))
             let fraction = micros % 1000
             if fraction < 100 { out.append(UInt8(ascii: "0")) }
             if fraction < 10 { out.append(UInt8(ascii: "0")) }
-            Bytes.appendDecimal(fraction, to: &out)
+            HTTP1Writer.appendDecimal(fraction, into: &out)
         }
         key(#"{"ts":"#)
         string(WallClock.iso8601Now())
@@ -187,9 +188,9 @@ enum AccessLogLine {
         key(#","server":"#)
         string(record.serverKey)
         key(#","status":"#)
-        Bytes.appendDecimal(record.status, to: &out)
+        HTTP1Writer.appendDecimal(UInt64(max(0, record.status)), into: &out)
         key(#","attempts":"#)
-        Bytes.appendDecimal(record.attempts, to: &out)
+        HTTP1Writer.appendDecimal(UInt64(max(0, record.attempts)), into: &out)
         key(#","durationMs":"#)
         milliseconds(now &- record.startedAt)
         key(#","upstreamMs":"#)
@@ -200,9 +201,9 @@ enum AccessLogLine {
             out.append(contentsOf: "null".utf8)
         }
         key(#","bytesIn":"#)
-        Bytes.appendDecimal(record.bytesIn, to: &out)
+        HTTP1Writer.appendDecimal(UInt64(max(0, record.bytesIn)), into: &out)
         key(#","bytesOut":"#)
-        Bytes.appendDecimal(record.bytesOut, to: &out)
+        HTTP1Writer.appendDecimal(UInt64(max(0, record.bytesOut)), into: &out)
         key(#","error":"#)
         string(record.error?.code)
         out.append(contentsOf: "}\n".utf8)

@@ -40,7 +40,6 @@ struct ByteBuffer: ~Copyable {
     var isEmpty: Bool { storedReadIndex == storedWriteIndex }
     /// Room left at the end (after compaction, if `compact()` was called).
     var writableCount: Int { capacity - writeIndex }
-    var isAllocated: Bool { storage != nil }
 
     /// The unread bytes. Valid until the next mutation.
     var readable: UnsafeRawBufferPointer {

@@ -36,22 +36,6 @@ enum Bytes {
         }
     }
 
-    /// Appends the decimal text of `value`.
-    static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
-        if value < 0 {
-            out.append(UInt8(ascii: "-"))
-            appendDecimal(-value, to: &out)
-            return
-        }
-        if value >= 10 { appendDecimal(value / 10, to: &out) }
-        out.append(UInt8(ascii: "0") + UInt8(value % 10))
-    }
-
-    static func appendDecimal(_ value: UInt64, to out: inout [UInt8]) {
-        if value >= 10 { appendDecimal(value / 10, to: &out) }
-        out.append(UInt8(ascii: "0") + UInt8(value % 10))
-    }
-
     private static let close: [UInt8] = Array("close".utf8)
     private static let keepAlive: [UInt8] = Array("keep-alive".utf8)
     private static let upgrade: [UInt8] = Array("upgrade".utf8)

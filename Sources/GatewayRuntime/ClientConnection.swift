@@ -333,7 +333,7 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
         HTTP1Writer.field(name: "Date".utf8, value: worker.dateCache.current(), into: &out)
         HTTP1Writer.field(name: "Content-Type".utf8, value: contentType, into: &out)
         var length: [UInt8] = []
-        Bytes.appendDecimal(body.count, to: &length)
+        HTTP1Writer.appendDecimal(UInt64(body.count), into: &length)
         HTTP1Writer.field(name: "Content-Length".utf8, value: length, into: &out)
         HTTP1Writer.field(name: "Via".utf8, value: "1.1 portico".utf8, into: &out)
         for (name, value) in extraHeaders { HTTP1Writer.field(name: name, value: value, into: &out) }

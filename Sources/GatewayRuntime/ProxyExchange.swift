@@ -120,7 +120,6 @@ final class ProxyExchange {
     private func attach(_ connection: UpstreamConnection) {
         self.connection = connection
         connection.exchange = self
-        connection.exchangesServed += 1
     }
 
     // MARK: Upstream events
@@ -463,7 +462,6 @@ final class ProxyExchange {
 
     /// The request's deadline passed (SPEC section 6).
     func deadlinePassed() {
-        record.timedOut = true
         perform(machine.deadlineExpired())
     }
 

@@ -28,7 +28,6 @@ final class RequestRecord {
     var bytesIn = 0
     var bytesOut = 0
     var error: ProxyError?
-    var timedOut = false
     var cancelled = false
     /// The attempt failed on the upstream side (connect, reset, malformed, timeout).
     var upstreamFailed = false

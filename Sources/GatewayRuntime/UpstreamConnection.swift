@@ -29,8 +29,6 @@ final class UpstreamConnection: IOHandler, TimerHandler {
     /// side-table allocation per request.
     unowned(unsafe) var exchange: ProxyExchange?
     private(set) lazy var timer = LoopTimer(handler: self)
-    /// Requests this connection carried (1 for a fresh one on its first exchange).
-    var exchangesServed = 0
 
     init(fd: Int32, worker: Worker, server: RuntimeServer, connected: Bool, bufferBytes: Int) {
         self.fd = fd
