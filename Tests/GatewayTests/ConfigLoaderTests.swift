@@ -82,7 +82,8 @@ import Testing
                 == RateLimitConfig(requestsPerSecond: 0.5, burst: 1, key: .header("X-Api-Key"), dryRun: true))
         #expect(
             api.requestHeaders
-                == HeaderRulesConfig(set: [ConfigHeaderField(name: "X-Env", value: "prod")], remove: ["X-Debug"]))
+                == HeaderRulesConfig(
+                    set: [ConfigHeaderField(name: "X-Env", value: "prod")], remove: ["X-Debug"]))
         #expect(api.responseHeaders.isEmpty)
 
         let cartsRoute = config.routes[1]
