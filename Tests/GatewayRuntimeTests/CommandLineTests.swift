@@ -109,6 +109,30 @@ import Testing
         #expect(rss < 64 * 1024, "gateway RSS \(rss) KiB after streaming 100 MiB")
     }
 
+    @Test func sighupReloadsTheFileAndKeepsItWhenInvalid() throws {
+        let upstream = try FakeUpstream(handler: .echo)
+        let config = try TempConfig(gatewayConfig(upstream: upstream.address))
+        let process = try ProcessRunner(executable: try portico(), arguments: ["--config", config.path])
+        let line = try process.waitForLine(containing: "listening", in: .stderr, timeout: .seconds(20))
+        let port = try #require(UInt16(line.split(separator: "port=").last ?? ""))
+        try config.write(
+            """
+            {"workers":1,"listeners":[{"name":"http","address":"127.0.0.1:0"}],
+             "upstreams":{"app":{"servers":[{"address":"\(upstream.address)"}]}},
+             "routes":[{"name":"only-v2","match":{"pathPrefix":"/v2"},"upstream":"app"}]}
+            """)
+        try process.signal(SIGHUP)
+        _ = try process.waitForLine(containing: "config reloaded", in: .stderr, timeout: .seconds(20))
+        #expect(try TestClient.get(port: port, path: "/v2/x").status == 200)
+        #expect(try TestClient.get(port: port, path: "/other").status == 404)
+        try config.write(#"{"listeners":[]}"#)
+        try process.signal(SIGHUP)
+        _ = try process.waitForLine(containing: "reload failed", in: .stderr, timeout: .seconds(20))
+        #expect(try TestClient.get(port: port, path: "/v2/x").status == 200)
+        try process.signal(SIGTERM)
+        #expect(try process.waitForExit(timeout: .seconds(20)) == 0)
+    }
+
     private func residentKiB(of pid: pid_t) -> Int? {
         guard let file = fopen("/proc/\(pid)/status", "r") else { return nil }
         defer { fclose(file) }
