@@ -1,3 +1,5 @@
+import HTTP1
+
 /// A fixed-capacity byte buffer with a read and a write index, used for socket I/O.
 ///
 /// Its memory is allocated on first use and can be released when empty, so an idle
@@ -125,24 +127,12 @@ struct ByteBuffer: ~Copyable {
 
     /// Appends a chunk-size line (lowercase hex + CRLF) without an intermediate array.
     mutating func appendChunkHeader(size: Int) {
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // room for 16 hex digits + CRLF
-        let count = withUnsafeMutableBytes(of: &digits) { raw -> Int in
-            var value = UInt64(size)
-            var length = 0
-            repeat {
-                length += 1
-                value >>= 4
-            } while value > 0
-            value = UInt64(size)
-            for index in stride(from: length - 1, through: 0, by: -1) {
-                let nibble = UInt8(value & 0xf)
-                raw[index] = nibble < 10 ? 0x30 + nibble : 0x57 + nibble
-                value >>= 4
-            }
-            raw[length] = 0x0d
-            raw[length + 1] = 0x0a
-            return length + 2
-        }
-        withUnsafeBytes(of: &digits) { append(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+        HTTP1Writer.withDigits(of: UInt64(size), radix: 16) { append($0) }
+        appendCRLF()
+    }
+
+    /// Appends CRLF (after a chunk's data, or a chunk-size line).
+    mutating func appendCRLF() {
+        ("\r\n" as StaticString).withUTF8Buffer { append(UnsafeRawBufferPointer($0)) }
     }
 }

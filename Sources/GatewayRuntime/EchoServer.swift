@@ -138,19 +138,20 @@ private final class EchoConnection: IOHandler {
         let target = head.originTarget.bytes(in: bytes)
         let pathEnd = RequestTarget.splitQuery(target)
         out.append(contentsOf: #"{"name":"#.utf8)
-        EchoJSON.string(name.utf8, &out)
+        JSONText.appendString(name.utf8, to: &out)
         out.append(contentsOf: #","method":"#.utf8)
-        EchoJSON.string(head.methodSpan.bytes(in: bytes), &out)
+        JSONText.appendString(head.methodSpan.bytes(in: bytes), to: &out)
         out.append(contentsOf: #","path":"#.utf8)
-        EchoJSON.string(UnsafeRawBufferPointer(rebasing: target[0..<pathEnd]), &out)
+        JSONText.appendString(UnsafeRawBufferPointer(rebasing: target[0..<pathEnd]), to: &out)
         out.append(contentsOf: #","query":"#.utf8)
-        EchoJSON.string(UnsafeRawBufferPointer(rebasing: target[min(pathEnd + 1, target.count)...]), &out)
+        JSONText.appendString(
+            UnsafeRawBufferPointer(rebasing: target[min(pathEnd + 1, target.count)...]), to: &out)
         out.append(contentsOf: #","headers":{"#.utf8)
         for (index, field) in head.fields.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
-            EchoJSON.string(field.name.bytes(in: bytes), &out)
+            JSONText.appendString(field.name.bytes(in: bytes), to: &out)
             out.append(UInt8(ascii: ":"))
-            EchoJSON.string(field.value.bytes(in: bytes), &out)
+            JSONText.appendString(field.value.bytes(in: bytes), to: &out)
         }
         out.append(contentsOf: "},".utf8)
         return out
@@ -178,18 +179,11 @@ private final class EchoConnection: IOHandler {
     /// Writes pending output; false when the connection is gone.
     private func flushOutput() -> Bool {
         guard fdOpen else { return false }
-        while writable && !output.isEmpty {
-            do {
-                let result = try output.withUnsafeBytes { raw throws(SystemError) in
-                    try Socket.write(fd, from: raw)
-                }
-                switch result {
-                case .processed(let count):
-                    output.removeFirst(count)
-                case .wouldBlock:
-                    writable = false
-                }
-            } catch {
+        if writable {
+            switch writePending(&output, to: fd) {
+            case .flushed: break
+            case .wouldBlock: writable = false
+            case .failed:
                 close()
                 return false
             }
@@ -207,11 +201,5 @@ private final class EchoConnection: IOHandler {
         loop.deregister(fd)
         closeDescriptor(fd)
         retainSelf = nil
-    }
-}
-
-private enum EchoJSON {
-    static func string<C: Collection<UInt8>>(_ bytes: C, _ out: inout [UInt8]) {
-        JSONText.appendString(bytes, to: &out)
     }
 }

@@ -58,18 +58,7 @@ struct HeadWriter: ~Copyable {
     }
 
     mutating func appendDecimal(_ value: UInt64) {
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        let length = withUnsafeMutableBytes(of: &digits) { raw -> Int in
-            var rest = value
-            var index = raw.count
-            repeat {
-                index -= 1
-                raw[index] = UInt8(truncatingIfNeeded: rest % 10) &+ 0x30
-                rest /= 10
-            } while rest > 0
-            return raw.count - index
-        }
-        withUnsafeBytes(of: &digits) { append(UnsafeRawBufferPointer(rebasing: $0[($0.count - length)...])) }
+        HTTP1Writer.withDigits(of: value, radix: 10) { append($0) }
     }
 
     // MARK: HTTP pieces

@@ -184,7 +184,7 @@ final class ProxyExchange {
                 }
                 if forwardChunked { connection.output.appendChunkHeader(size: range.count) }
                 connection.output.append(UnsafeRawBufferPointer(rebasing: slice[range]))
-                if forwardChunked { connection.output.append(Self.crlf) }
+                if forwardChunked { connection.output.appendCRLF() }
                 record.bytesIn += range.count
             }
             client.input.consume(step.consumed)
@@ -205,8 +205,6 @@ final class ProxyExchange {
         }
         if requestBodyDone && responseDone { complete() }
     }
-
-    private static let crlf: [UInt8] = [0x0d, 0x0a]
 
     /// Trailer fields that may cross the proxy: not framing, routing or hop-by-hop fields (SPEC 4).
     private func forwardableTrailers(_ trailers: [TrailerField]) -> [TrailerField] {
@@ -384,7 +382,7 @@ final class ProxyExchange {
             if let range = step.data {
                 if responseFraming == .chunked { client.output.appendChunkHeader(size: range.count) }
                 client.output.append(UnsafeRawBufferPointer(rebasing: slice[range]))
-                if responseFraming == .chunked { client.output.append(Self.crlf) }
+                if responseFraming == .chunked { client.output.appendCRLF() }
                 record.bytesOut += range.count
             }
             connection.input.consume(step.consumed)

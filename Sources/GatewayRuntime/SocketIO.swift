@@ -62,3 +62,19 @@ enum FlushOutcome {
     case wouldBlock
     case failed(SystemError)
 }
+
+/// Writes as much of `output` as `fd` takes now and drops what was written: the whole
+/// write path of the small servers (admin, echo) that keep their output in an array.
+func writePending(_ output: inout [UInt8], to fd: Int32) -> FlushOutcome {
+    while !output.isEmpty {
+        let result = output.withUnsafeBytes { raw in
+            Result { () throws(SystemError) in try Socket.write(fd, from: raw) }
+        }
+        switch result {
+        case .success(.processed(let count)): output.removeFirst(count)
+        case .success(.wouldBlock): return .wouldBlock
+        case .failure(let error): return .failed(error)
+        }
+    }
+    return .flushed
+}

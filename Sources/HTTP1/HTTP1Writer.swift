@@ -154,32 +154,36 @@ public enum HTTP1Writer {
     /// Appends the decimal digits of `value`.
     @inlinable
     public static func appendDecimal(_ value: UInt64, into buffer: inout [UInt8]) {
-        // Digits are formed right to left in a small stack buffer, then appended at once.
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        let count = withUnsafeMutableBytes(of: &digits) { raw -> Int in
-            var v = value
-            var i = raw.count
-            repeat {
-                i -= 1
-                raw[i] = UInt8(truncatingIfNeeded: v % 10) &+ 0x30
-                v /= 10
-            } while v > 0
-            return raw.count - i
-        }
-        withUnsafeBytes(of: &digits) { raw in
-            buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[(raw.count - count)...]))
-        }
+        withDigits(of: value, radix: 10) { buffer.append(contentsOf: $0) }
     }
 
     /// Appends the lowercase hexadecimal digits of `value`.
     @inlinable
     public static func appendHex(_ value: UInt64, into buffer: inout [UInt8]) {
-        let digitCount = value == 0 ? 1 : (67 - value.leadingZeroBitCount) / 4
-        var shift = (digitCount - 1) * 4
-        while shift >= 0 {
-            let nibble = UInt8(truncatingIfNeeded: (value >> UInt64(shift)) & 0xf)
-            buffer.append(nibble < 10 ? nibble &+ 0x30 : nibble &+ 0x57)
-            shift -= 4
+        withDigits(of: value, radix: 16) { buffer.append(contentsOf: $0) }
+    }
+
+    /// Calls `body` with the digits of `value` in base 10 or 16 (lowercase), formed in a
+    /// stack buffer: the one formatter behind every number a head or chunk line carries.
+    @inlinable
+    public static func withDigits<R>(
+        of value: UInt64, radix: UInt64, _ body: (UnsafeRawBufferPointer) -> R
+    ) -> R {
+        precondition(radix == 10 || radix == 16)
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: room for 20 decimal digits
+        let count = withUnsafeMutableBytes(of: &digits) { raw -> Int in
+            var rest = value
+            var index = raw.count
+            repeat {
+                index -= 1
+                let digit = UInt8(truncatingIfNeeded: rest % radix)
+                raw[index] = digit < 10 ? digit &+ 0x30 : digit &+ 0x57
+                rest /= radix
+            } while rest > 0
+            return raw.count - index
+        }
+        return withUnsafeBytes(of: &digits) { raw in
+            body(UnsafeRawBufferPointer(rebasing: raw[(raw.count - count)...]))
         }
     }
 }

@@ -124,16 +124,11 @@ final class AdminConnection: IOHandler {
     /// Writes pending output; false when the connection is gone.
     private func flush() -> Bool {
         guard isOpen else { return false }
-        while writable && !output.isEmpty {
-            let result = output.withUnsafeBytes { raw in
-                Result { () throws(SystemError) in try Socket.write(fd, from: raw) }
-            }
-            switch result {
-            case .success(.processed(let count)):
-                output.removeFirst(count)
-            case .success(.wouldBlock):
-                writable = false
-            case .failure:
+        if writable {
+            switch writePending(&output, to: fd) {
+            case .flushed: break
+            case .wouldBlock: writable = false
+            case .failed:
                 close()
                 return false
             }
