@@ -304,11 +304,11 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
     /// request context (the head could not be parsed) the answer is HTTP/1.1 and closes.
     func respondWithError(_ error: ProxyError, request: RequestContext? = nil, closing: Bool) {
         let id = request?.requestID ?? worker.newRequestID()
-        let body = GatewayErrorBody.make(error, requestID: id)
+        let body = GatewayErrorBody.make(error, requestID: id.bytes)
         let close = closing || error.closesClientConnection || !(request?.keepAlive ?? false)
         writeResponse(
             status: error.status, body: body, contentType: Self.jsonType,
-            extraHeaders: [(Self.gatewayErrorName, Array(error.code.utf8)), (Self.requestIDName, id)],
+            extraHeaders: [(Self.gatewayErrorName, Array(error.code.utf8)), (Self.requestIDName, id.bytes)],
             close: close, request: request)
         if request == nil {
             worker.recordUnparsedRequest(status: error.status, error: error, requestID: id, client: self)

@@ -8,38 +8,45 @@ import Reactor
 /// The phases and their error edges live in `ExchangeStateMachine`; this class performs
 /// its actions on sockets and timers. Loop-confined.
 final class ProxyExchange {
-    // unowned(unsafe): the client connection owns the exchange and ends it (clientGone)
-    // before it goes; the worker outlives both. Skipping the checked unowned reference
-    // saves a retain/release pair on every use.
-    unowned(unsafe) let client: ClientConnection
+    // unowned(unsafe): the client connection owns the exchange while it runs and ends it
+    // (clientGone) before it goes; the worker outlives both. Skipping the checked unowned
+    // reference saves a retain/release pair on every use.
+    unowned(unsafe) var client: ClientConnection
     unowned(unsafe) let worker: Worker
-    let snapshot: RuntimeSnapshot
-    let route: RuntimeRoute
-    let upstream: RuntimeUpstream
-    var server: RuntimeServer
+    /// The generation this request runs under, kept alive by the exchange.
+    private(set) var snapshot: RuntimeSnapshot
+    // unowned(unsafe): parts of `snapshot`, which this exchange holds.
+    unowned(unsafe) var route: RuntimeRoute
+    unowned(unsafe) var upstream: RuntimeUpstream
+    unowned(unsafe) var server: RuntimeServer
     var machine = ExchangeStateMachine()
     var connection: UpstreamConnection?
-    let record: RequestRecord
+    var record: RequestRecord
 
     /// The serialized upstream request head while a new connection is being opened.
     private var pendingHead: [UInt8] = []
-    private var requestDecoder: BodyDecoder
-    private let requestHasBody: Bool
-    private let forwardChunked: Bool
-    private(set) var requestBodyDone: Bool
+    private var requestDecoder = BodyDecoder(framing: .none)
+    private var requestHasBody = false
+    private var forwardChunked = false
+    private(set) var requestBodyDone = true
     private var requestBodyBytes: UInt64 = 0
-    private var expectContinue: Bool
-    private let maxRequestBodyBytes: UInt64
+    private var expectContinue = false
+    private var maxRequestBodyBytes = UInt64.max
 
     private var responseParser: ResponseHeadParser
     private var responseDecoder = BodyDecoder(framing: .none)
     private var responseFraming = ResponseFraming.none
     private var responseDone = false
     private var upstreamReusable = true
-    private let requestMethod: HTTPMethod
-    private let clientVersion: HTTPVersion
+    private var responseDecoderIsCloseDelimited = false
+    private var requestMethod = HTTPMethod.get
+    private var clientVersion = HTTPVersion.http11
     var isHTTP10Client: Bool { clientVersion == .http10 }
-    private var clientKeepAlive: Bool
+    private var clientKeepAlive = true
+    /// The request's record went to the stats and the access log.
+    private var recorded = false
+    /// Handed back to the worker for another request (see `Worker.retire`).
+    private var retired = false
 
     /// How the response body is framed towards the client.
     enum ResponseFraming {
@@ -61,18 +68,58 @@ final class ProxyExchange {
         self.upstream = upstream
         self.server = server
         self.record = record
-        self.requestDecoder = BodyDecoder(framing: head.framing)
-        self.requestHasBody = head.framing != .none && head.framing != .contentLength(0)
-        self.forwardChunked = head.framing == .chunked
-        self.requestBodyDone = !requestHasBody
-        self.expectContinue = head.expectContinue && requestHasBody
-        let limit = snapshot.config.limits.maxRequestBodyBytes
-        self.maxRequestBodyBytes = limit > 0 ? UInt64(limit) : UInt64.max
         self.responseParser = ResponseHeadParser(
             limits: HeadLimits(maxHeaderBytes: snapshot.config.limits.maxResponseHeaderBytes))
-        self.requestMethod = head.method
-        self.clientVersion = head.version
-        self.clientKeepAlive = head.isKeepAlive
+        prepare(for: head)
+    }
+
+    /// Makes a retired exchange serve a new request (no allocation: the response parser keeps
+    /// its field storage).
+    func reuse(
+        client: ClientConnection, snapshot: RuntimeSnapshot, route: RuntimeRoute, upstream: RuntimeUpstream,
+        server: RuntimeServer, head: RequestHead, record: RequestRecord
+    ) {
+        self.client = client
+        if self.snapshot !== snapshot {
+            self.snapshot = snapshot
+            responseParser = ResponseHeadParser(
+                limits: HeadLimits(maxHeaderBytes: snapshot.config.limits.maxResponseHeaderBytes))
+        }
+        self.route = route
+        self.upstream = upstream
+        self.server = server
+        self.record = record
+        machine = ExchangeStateMachine()
+        responseParser.reset()
+        responseFraming = .none
+        responseDone = false
+        upstreamReusable = true
+        responseDecoderIsCloseDelimited = false
+        requestBodyBytes = 0
+        recorded = false
+        retired = false
+        prepare(for: head)
+    }
+
+    private func prepare(for head: RequestHead) {
+        requestDecoder.reset(framing: head.framing)
+        responseDecoder.reset(framing: .none)
+        requestHasBody = head.framing != .none && head.framing != .contentLength(0)
+        forwardChunked = head.framing == .chunked
+        requestBodyDone = !requestHasBody
+        expectContinue = head.expectContinue && requestHasBody
+        let limit = snapshot.config.limits.maxRequestBodyBytes
+        maxRequestBodyBytes = limit > 0 ? UInt64(limit) : UInt64.max
+        requestMethod = head.method
+        clientVersion = head.version
+        clientKeepAlive = head.isKeepAlive
+    }
+
+    /// Hands the exchange back to the worker once nothing refers to it any more.
+    private func retire() {
+        guard !retired else { return }
+        retired = true
+        worker.retire(self)
     }
 
     // MARK: Starting
@@ -85,7 +132,7 @@ final class ProxyExchange {
         client.armTimeout(milliseconds: snapshot.config.timeouts.idle.milliseconds)
         record.attempts += 1
         record.upstreamStartedAt = worker.loop.now
-        worker.exchangeStarted(record, server: server)
+        worker.exchangeStarted(&record, server: server)
         if let pooled = worker.pool.take(for: server) {
             attach(pooled)
             pooled.output.append(requestHead)
@@ -228,6 +275,7 @@ final class ProxyExchange {
             client.exchange = nil
             client.phase = .awaitingHead
             client.respondWithError(error, request: requestContext, closing: true)
+            retire()
         }
     }
 
@@ -286,8 +334,6 @@ final class ProxyExchange {
         perform(machine.upstreamClosed("the upstream closed the connection before the response was complete"))
     }
 
-    private var responseDecoderIsCloseDelimited = false
-
     /// Parses a response head; true when one (interim or final) was consumed.
     private func parseResponseHead(_ connection: UpstreamConnection) -> Bool {
         let result: HeadParseResult<ResponseHead>
@@ -321,7 +367,7 @@ final class ProxyExchange {
         record.status = head.status
         record.upstreamHeadAt = worker.loop.now
         let framing = head.framing(requestMethod: requestMethod)
-        responseDecoder = BodyDecoder(framing: framing)
+        responseDecoder.reset(framing: framing)
         responseDecoderIsCloseDelimited = framing == .untilClose
         if head.connectionClose || framing == .untilClose
             || head.version == .http10 && !head.connectionKeepAlive
@@ -436,6 +482,7 @@ final class ProxyExchange {
         finishRecord(status: record.status, error: nil)
         let closeClient = !clientKeepAlive || responseFraming == .closeDelimited || !requestBodyDone
         client.finishRequest(close: closeClient)
+        retire()
     }
 
     func clientGone() {
@@ -473,6 +520,7 @@ final class ProxyExchange {
             client.phase = .awaitingHead
             let close = !clientKeepAlive || !requestBodyDone
             client.respondWithError(error, request: requestContext, closing: close)
+            retire()
         case .abortClient:
             abortBoth()
         case .cancelUpstream:
@@ -482,6 +530,7 @@ final class ProxyExchange {
             finishRecord(status: 499, error: nil)
             client.exchange = nil
             client.close()
+            retire()
         case .sendRequest, .forwardResponseHead, .finish, .none:
             break
         }
@@ -493,6 +542,7 @@ final class ProxyExchange {
         finishRecord(status: record.status, error: nil)
         client.exchange = nil
         client.close()
+        retire()
     }
 
     private func closeUpstream(reset: Bool) {
@@ -500,8 +550,6 @@ final class ProxyExchange {
         self.connection = nil
         connection.close(reset: reset)
     }
-
-    private var recorded = false
 
     private var requestContext: RequestContext {
         RequestContext(
@@ -514,6 +562,6 @@ final class ProxyExchange {
         recorded = true
         record.status = status
         record.error = error
-        worker.recordExchange(record, server: server)
+        worker.recordExchange(record)
     }
 }

@@ -7,20 +7,38 @@ struct RequestContext {
     var method: HTTPMethod
     /// The client asked for (1.0) or did not refuse (1.1) keep-alive.
     var keepAlive: Bool
-    var requestID: [UInt8]
+    var requestID: RequestID
 }
 
 /// The access-log and stats record of one request, filled in as it progresses. Loop-confined.
-final class RequestRecord {
-    let requestID: [UInt8]
+///
+/// A value kept inside the request's exchange (no allocation per request); nothing in it is
+/// reference counted on the usual path.
+struct RequestRecord {
+    var requestID: RequestID
     let startedAt: UInt64
-    let clientIP: String
-    var method: [UInt8] = []
-    var host: [UInt8] = []
-    var target: [UInt8] = []
-    var routeName: String?
-    var upstreamName: String?
-    var serverKey: String?
+    /// Only what the access log alone needs; nil while it is off.
+    var logDetails: RequestLogDetails?
+    // Unretained: these belong to the snapshot the request runs under, which the exchange
+    // (or the synchronous caller, for requests answered at once) keeps alive longer than the
+    // record is used. (Unmanaged rather than optional unowned(unsafe) fields, which crash
+    // the Swift 6.3 optimizer inside a struct.)
+    private var routeRef: Unmanaged<RuntimeRoute>?
+    private var upstreamRef: Unmanaged<RuntimeUpstream>?
+    private var serverRef: Unmanaged<RuntimeServer>?
+
+    var route: RuntimeRoute? {
+        get { routeRef?.takeUnretainedValue() }
+        set { routeRef = newValue.map { Unmanaged.passUnretained($0) } }
+    }
+    var upstream: RuntimeUpstream? {
+        get { upstreamRef?.takeUnretainedValue() }
+        set { upstreamRef = newValue.map { Unmanaged.passUnretained($0) } }
+    }
+    var server: RuntimeServer? {
+        get { serverRef?.takeUnretainedValue() }
+        set { serverRef = newValue.map { Unmanaged.passUnretained($0) } }
+    }
     var status = 0
     var attempts = 0
     var upstreamStartedAt: UInt64 = 0
@@ -31,14 +49,26 @@ final class RequestRecord {
     var cancelled = false
     /// The attempt failed on the upstream side (connect, reset, malformed, timeout).
     var upstreamFailed = false
-    /// Stat slots (see `StatLayout`), set as the request is routed.
-    var routeSlot: Int?
-    var upstreamSlot: Int?
+    /// The server stat slot of the attempt in progress (see `Worker.exchangeStarted`).
     var serverSlot: Int?
 
-    init(requestID: [UInt8], startedAt: UInt64, clientIP: String) {
+    init(requestID: RequestID, startedAt: UInt64) {
         self.requestID = requestID
         self.startedAt = startedAt
+    }
+}
+
+/// Request fields only the access log uses, copied only while it is on.
+final class RequestLogDetails {
+    let clientIP: String
+    let method: [UInt8]
+    let host: [UInt8]
+    let target: [UInt8]
+
+    init(clientIP: String, method: [UInt8], host: [UInt8], target: [UInt8]) {
         self.clientIP = clientIP
+        self.method = method
+        self.host = host
+        self.target = target
     }
 }

@@ -1,5 +1,15 @@
-/// Request ids: kept from the client when valid, else 128 random bits as 32 lowercase hex digits.
-enum RequestID {
+/// A request id: kept from the client when valid, else 128 random bits as 32 lowercase hex
+/// digits.
+///
+/// Held inline up to 32 bytes (every generated id and most client ids), so giving a request
+/// its id allocates nothing; only a longer client id spills to an array.
+struct RequestID {
+    static let inlineCapacity = 32
+
+    private var inline: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    private var inlineCount: UInt8 = 0
+    private var spill: [UInt8]?
+
     /// A client-sent id is kept if it is 1–200 bytes of visible ASCII (0x21–0x7E), SPEC section 4.
     static func isValid(_ bytes: UnsafeRawBufferPointer) -> Bool {
         guard !bytes.isEmpty, bytes.count <= 200 else { return false }
@@ -7,29 +17,46 @@ enum RequestID {
         return true
     }
 
-    /// Two hex digits per byte value, so each byte of randomness costs one table load.
-    private static let hexPairs: [UInt16] = (0..<256).map { value in
-        let digits = Array("0123456789abcdef".utf8)
-        return UInt16(digits[value >> 4]) | UInt16(digits[value & 0xf]) << 8
+    /// The client's id when it is valid, else nil.
+    init?(client bytes: UnsafeRawBufferPointer) {
+        guard Self.isValid(bytes) else { return nil }
+        if bytes.count <= Self.inlineCapacity {
+            withUnsafeMutableBytes(of: &inline) { $0.copyMemory(from: bytes) }
+            inlineCount = UInt8(bytes.count)
+        } else {
+            spill = Array(bytes)
+        }
     }
 
-    /// Appends a fresh random id to `out`.
-    static func generate<G: RandomNumberGenerator>(using generator: inout G, into out: inout [UInt8]) {
+    /// A fresh random id.
+    init(using generator: inout FastRandom) {
         var words = (generator.next(), generator.next())
-        var text: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-        withUnsafeBytes(of: &words) { random in
-            withUnsafeMutableBytes(of: &text) { hex in
-                hexPairs.withUnsafeBufferPointer { pairs in
-                    for index in 0..<16 {
-                        let pair = pairs[Int(random[index])]
-                        hex[2 * index] = UInt8(truncatingIfNeeded: pair)
-                        hex[2 * index + 1] = UInt8(truncatingIfNeeded: pair >> 8)
-                    }
+        Swift.withUnsafeBytes(of: &words) { random in
+            withUnsafeMutableBytes(of: &inline) { hex in
+                for index in 0..<16 {
+                    let byte = random[index]
+                    hex[2 * index] = Self.hexDigit(byte >> 4)
+                    hex[2 * index + 1] = Self.hexDigit(byte & 0xf)
                 }
             }
         }
-        withUnsafeBytes(of: &text) { out.append(contentsOf: $0) }
+        inlineCount = 32
     }
+
+    @inline(__always)
+    private static func hexDigit(_ value: UInt8) -> UInt8 {
+        value < 10 ? 0x30 &+ value : 0x57 &+ value  // 0x57 + 10 == "a"
+    }
+
+    func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+        if let spill { return spill.withUnsafeBytes(body) }
+        var copy = inline
+        return Swift.withUnsafeBytes(of: &copy) {
+            body(UnsafeRawBufferPointer(rebasing: $0[0..<Int(inlineCount)]))
+        }
+    }
+
+    var bytes: [UInt8] { withUnsafeBytes { Array($0) } }
 }
 
 /// A fast per-loop generator for request ids (xoshiro256**), seeded from the system.

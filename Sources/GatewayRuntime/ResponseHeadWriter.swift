@@ -61,7 +61,7 @@ enum ResponseHeadWriter {
         }
         out.append("1.1 portico")
         out.append("\r\n")
-        out.field("X-Request-Id", exchange.record.requestID)
+        exchange.record.requestID.withUnsafeBytes { out.field("X-Request-Id", $0) }
         for entry in rules.set { out.field(entry.name, entry.value) }
         switch framing {
         case .contentLength:

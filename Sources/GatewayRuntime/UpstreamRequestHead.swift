@@ -12,7 +12,7 @@ struct UpstreamRequestHead {
     let bytes: UnsafeRawBufferPointer
     let route: RuntimeRoute
     let peerTrusted: Bool
-    let requestID: [UInt8]
+    let requestID: RequestID
     let deadlineMs: Int?
     /// The connection's peer, appended to X-Forwarded-For.
     let peerAddress: String
@@ -82,7 +82,7 @@ struct UpstreamRequestHead {
         if !keptForwardedHost, let host {
             out.field("X-Forwarded-Host", host)
         }
-        out.field("X-Request-Id", requestID)
+        requestID.withUnsafeBytes { out.field("X-Request-Id", $0) }
         if let deadlineMs {
             out.field("X-Request-Timeout-Ms", decimal: UInt64(max(0, deadlineMs)))
         }

@@ -4,7 +4,7 @@ import Reactor
 
 /// One event-loop thread and everything it owns: its listening sockets, client
 /// connections, upstream pools, balancer state and the snapshot it serves with.
-final class Worker {
+final class Worker: DeferredHandler {
     let index: Int
     let loop: EventLoop
     let shared: GatewayShared
@@ -30,6 +30,10 @@ final class Worker {
     var responseHeadWriter = HeadWriter()
     /// The forwarded request target, reused.
     private var targetScratch: [UInt8] = []
+    /// Finished exchanges ready for another request (see `retire`).
+    private var spareExchanges: [ProxyExchange] = []
+    private var retiredExchanges: [ProxyExchange] = []
+    private static let maxSpareExchanges = 1024
     var random = FastRandom()
     private(set) var isDraining = false
     /// This loop's counters: plain integers, no atomics; the admin endpoint copies them.
@@ -81,11 +85,8 @@ final class Worker {
         connection.server.state.openConnections.subtract(1, ordering: .relaxed)
     }
 
-    func newRequestID() -> [UInt8] {
-        var id: [UInt8] = []
-        id.reserveCapacity(32)
-        RequestID.generate(using: &random, into: &id)
-        return id
+    func newRequestID() -> RequestID {
+        RequestID(using: &random)
     }
 
     // MARK: Requests
@@ -96,16 +97,15 @@ final class Worker {
         let snapshot = self.snapshot
         let bytes = client.input.readable
         let requestID = clientRequestID(head, bytes) ?? newRequestID()
-        let record = RequestRecord(
-            requestID: requestID, startedAt: loop.now, clientIP: clientIP(client, head: head, bytes: bytes))
+        var record = RequestRecord(requestID: requestID, startedAt: loop.now)
         stats.process.requestsTotal += 1
         stats.process.requestsActive += 1
-        let context = RequestContext(
-            version: head.version, method: head.method, keepAlive: head.isKeepAlive, requestID: requestID)
         if shared.accessLog.isEnabled {
-            record.method = Array(head.methodSpan.bytes(in: bytes))
-            record.host = head.host.map { Array($0.bytes(in: bytes)) } ?? []
-            record.target = Array(head.target.bytes(in: bytes))
+            record.logDetails = RequestLogDetails(
+                clientIP: clientIP(client, head: head, bytes: bytes),
+                method: Array(head.methodSpan.bytes(in: bytes)),
+                host: head.host.map { Array($0.bytes(in: bytes)) } ?? [],
+                target: Array(head.target.bytes(in: bytes)))
         }
 
         // Path normalization (SPEC 5) before routing; the normalized path is what is forwarded.
@@ -119,9 +119,7 @@ final class Worker {
         do {
             normalized = try RequestTarget.normalizePath(rawPath)
         } catch {
-            reject(
-                ClientConnection.proxyError(for: error), head: head, client: client, record: record,
-                context: context)
+            reject(ClientConnection.proxyError(for: error), head: head, client: client, record: &record)
             return
         }
 
@@ -139,14 +137,11 @@ final class Worker {
         }
         guard let routeIndex else {
             reject(
-                ProxyError(.noRoute, "no route matches the request"), head: head, client: client,
-                record: record,
-                context: context)
+                ProxyError(.noRoute, "no route matches the request"), head: head, client: client, record: &record)
             return
         }
         let route = snapshot.routes[routeIndex]
-        record.routeName = route.name
-        record.routeSlot = route.statSlot
+        record.route = route
         stats.routes[route.statSlot].requests += 1
 
         switch route.action {
@@ -157,29 +152,28 @@ final class Worker {
             record.status = status
             client.writeResponse(
                 status: status, body: body, contentType: contentType,
-                extraHeaders: [(ClientConnection.requestIDName, requestID)], close: close, request: context,
-                routeHeaders: route.responseHeaders)
-            recordExchange(record, server: nil)
+                extraHeaders: [(ClientConnection.requestIDName, requestID.bytes)], close: close,
+                request: Self.context(head, requestID), routeHeaders: route.responseHeaders)
+            recordExchange(record)
         case .upstream(let upstreamIndex):
             let upstream = snapshot.upstreams[upstreamIndex]
-            record.upstreamName = upstream.name
-            record.upstreamSlot = upstream.statSlot
+            record.upstream = upstream
             if case .contentLength(let length) = head.framing, snapshot.config.limits.maxRequestBodyBytes > 0,
                 length > UInt64(snapshot.config.limits.maxRequestBodyBytes)
             {
                 reject(
                     ProxyError(.payloadTooLarge, "the request body is too large"), head: head, client: client,
-                    record: record, context: context)
+                    record: &record)
                 return
             }
             guard let serverIndex = balancers[upstreamIndex].pick(excluding: { _ in false }) else {
                 reject(
                     ProxyError(.noHealthyUpstream, "no server is available"), head: head, client: client,
-                    record: record, context: context)
+                    record: &record)
                 return
             }
             let server = upstream.servers[serverIndex]
-            record.serverKey = server.key
+            record.server = server
             let timeoutHeader = head.fields.first { $0.known == .xRequestTimeoutMs }.map {
                 $0.value.bytes(in: bytes)
             }
@@ -197,14 +191,44 @@ final class Worker {
                 targetScratch.withUnsafeBytes { writer.write(into: &requestHeadWriter, target: $0) }
             }
             client.input.consume(head.headLength)
-            let exchange = ProxyExchange(
-                client: client, worker: self, snapshot: snapshot, route: route, upstream: upstream,
-                server: server,
-                head: head, record: record)
+            let exchange: ProxyExchange
+            if let spare = spareExchanges.popLast() {
+                spare.reuse(
+                    client: client, snapshot: snapshot, route: route, upstream: upstream, server: server,
+                    head: head, record: record)
+                exchange = spare
+            } else {
+                exchange = ProxyExchange(
+                    client: client, worker: self, snapshot: snapshot, route: route, upstream: upstream,
+                    server: server, head: head, record: record)
+            }
             client.exchange = exchange
             client.phase = .exchanging
             exchange.start(deadlineMs: deadlineMs, requestHead: requestHeadWriter.bytes)
         }
+    }
+
+    private static func context(_ head: RequestHead, _ requestID: RequestID) -> RequestContext {
+        RequestContext(
+            version: head.version, method: head.method, keepAlive: head.isKeepAlive, requestID: requestID)
+    }
+
+    // MARK: Exchange reuse
+
+    /// A finished exchange. It goes back to `spareExchanges` only at the next deferred pass,
+    /// where no exchange method is on the stack, so one can never be reused while a call on
+    /// its previous request is still unwinding.
+    func retire(_ exchange: ProxyExchange) {
+        if retiredExchanges.isEmpty { loop.deferToNextIteration(self) }
+        retiredExchanges.append(exchange)
+    }
+
+    func runDeferred() {
+        for exchange in retiredExchanges
+        where exchange.snapshot === snapshot && spareExchanges.count < Self.maxSpareExchanges {
+            spareExchanges.append(exchange)
+        }
+        retiredExchanges.removeAll(keepingCapacity: true)
     }
 
     /// Calls `body` with the path to route on: the normalized copy when normalization
@@ -222,21 +246,19 @@ final class Worker {
     private static let rootPath: [UInt8] = [UInt8(ascii: "/")]
 
     private func reject(
-        _ error: ProxyError, head: RequestHead, client: ClientConnection, record: RequestRecord,
-        context: RequestContext
+        _ error: ProxyError, head: RequestHead, client: ClientConnection, record: inout RequestRecord
     ) {
         client.input.consume(head.headLength)
         let unreadBody = head.framing != .none && head.framing != .contentLength(0)
         record.status = error.status
         record.error = error
-        client.respondWithError(error, request: context, closing: unreadBody)
-        recordExchange(record, server: nil)
+        client.respondWithError(error, request: Self.context(head, record.requestID), closing: unreadBody)
+        recordExchange(record)
     }
 
-    private func clientRequestID(_ head: RequestHead, _ bytes: UnsafeRawBufferPointer) -> [UInt8]? {
+    private func clientRequestID(_ head: RequestHead, _ bytes: UnsafeRawBufferPointer) -> RequestID? {
         guard let field = head.fields.first(where: { $0.known == .xRequestId }) else { return nil }
-        let value = field.value.bytes(in: bytes)
-        return RequestID.isValid(value) ? Array(value) : nil
+        return RequestID(client: field.value.bytes(in: bytes))
     }
 
     private func peerIsTrusted(_ client: ClientConnection) -> Bool {
@@ -272,23 +294,23 @@ final class Worker {
 
     /// An upstream attempt begins (counted as a request of the upstream and the server,
     /// a failed connect included).
-    func exchangeStarted(_ record: RequestRecord, server: RuntimeServer) {
+    func exchangeStarted(_ record: inout RequestRecord, server: RuntimeServer) {
         record.serverSlot = server.statSlot
         stats.servers[server.statSlot].activeRequests += 1
     }
 
     /// A routed request ended: count it, measure it, log it.
-    func recordExchange(_ record: RequestRecord, server: RuntimeServer?) {
+    func recordExchange(_ record: borrowing RequestRecord) {
         let now = loop.now
         stats.process.requestsActive -= 1
-        if let slot = record.routeSlot {
+        if let slot = record.route?.statSlot {
             stats.routes[slot].recordResponse(status: record.status)
             stats.routes[slot].recordLatency(
                 nanoseconds: now &- record.startedAt, at: Instant(nanoseconds: now))
             if record.error?.kind == .deadlineExceeded { stats.routes[slot].timeouts += 1 }
             if record.cancelled { stats.routes[slot].cancelled += 1 }
         }
-        if let slot = record.upstreamSlot, record.attempts > 0 {
+        if let slot = record.upstream?.statSlot, record.attempts > 0 {
             stats.upstreams[slot].requests += UInt64(record.attempts)
             if record.upstreamFailed { stats.upstreams[slot].failures += 1 }
         }
@@ -312,8 +334,11 @@ final class Worker {
     }
 
     /// A request that failed before its head could be parsed (400, 408, 414, 431, ...).
-    func recordUnparsedRequest(status: Int, error: ProxyError, requestID: [UInt8], client: ClientConnection) {
-        let record = RequestRecord(requestID: requestID, startedAt: loop.now, clientIP: client.peerText)
+    func recordUnparsedRequest(status: Int, error: ProxyError, requestID: RequestID, client: ClientConnection) {
+        var record = RequestRecord(requestID: requestID, startedAt: loop.now)
+        if shared.accessLog.isEnabled {
+            record.logDetails = RequestLogDetails(clientIP: client.peerText, method: [], host: [], target: [])
+        }
         record.status = status
         record.error = error
         stats.process.requestsTotal += 1
@@ -329,6 +354,7 @@ final class Worker {
         _ snapshot: RuntimeSnapshot, addedListeners: [(RuntimeListener, Int32)], removedListeners: Set<String>
     ) {
         self.snapshot = snapshot
+        spareExchanges.removeAll()  // they hold the previous generation
         balancers = snapshot.upstreams.map(\.balancer)
         stats.adopt(snapshot.statLayout)
         if buffers.capacity != snapshot.bufferBytes {

@@ -41,7 +41,7 @@ public struct BodyDecoder: Sendable {
     }
 
     /// The framing this decoder was made for.
-    public let framing: BodyFraming
+    public private(set) var framing: BodyFraming
     private let isResponse: Bool
     private var remaining: UInt64 = 0
     private var state = ChunkState.size
@@ -57,6 +57,21 @@ public struct BodyDecoder: Sendable {
     public init(framing: BodyFraming, isResponse: Bool = false) {
         self.framing = framing
         self.isResponse = isResponse
+        reset(framing: framing)
+    }
+
+    /// Starts over for a new body of `framing`, keeping the storage it already has (a
+    /// decoder reused per message allocates nothing for bodies without trailers).
+    public mutating func reset(framing: BodyFraming) {
+        self.framing = framing
+        remaining = 0
+        state = .size
+        sawDigit = false
+        lineBytes = 0
+        trailerBytes = 0
+        // An empty array is the shared empty storage: clearing it would allocate.
+        if !line.isEmpty { line.removeAll(keepingCapacity: true) }
+        if !trailers.isEmpty { trailers.removeAll(keepingCapacity: true) }
         switch framing {
         case .none: state = .done
         case .contentLength(let length):
