@@ -231,7 +231,7 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
     private func parseHead() -> Bool {
         let result: HeadParseResult<RequestHead>
         do {
-            result = try parser.parse(input.readable)
+            result = try parser.parse(input.readable, fieldStorage: &worker.fieldStorage)
         } catch {
             respondWithError(Self.proxyError(for: error), closing: true)
             return false

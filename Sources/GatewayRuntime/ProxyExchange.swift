@@ -338,7 +338,7 @@ final class ProxyExchange {
     private func parseResponseHead(_ connection: UpstreamConnection) -> Bool {
         let result: HeadParseResult<ResponseHead>
         do {
-            result = try responseParser.parse(connection.input.readable)
+            result = try responseParser.parse(connection.input.readable, fieldStorage: &worker.fieldStorage)
         } catch {
             record.upstreamFailed = true
             perform(machine.upstreamBadResponse("the upstream sent a malformed response"))

@@ -28,6 +28,9 @@ final class Worker: DeferredHandler {
     /// The same for response heads (separate: a response may be written while a request
     /// head is still in use).
     var responseHeadWriter = HeadWriter()
+    /// Lent to every head parser on this loop (request and response heads alike): a parsed
+    /// head's field list lives here until the next head is parsed.
+    var fieldStorage: [HeaderField] = []
     /// The forwarded request target, reused.
     private var targetScratch: [UInt8] = []
     /// Finished exchanges ready for another request (see `retire`).

@@ -33,17 +33,17 @@ enum ByteClass {
         b &- 0x21 < 0x5e && b != UInt8(ascii: "#")
     }
 
-    /// True when one of the eight bytes of `word` is not allowed in a field value or is HTAB (a
-    /// byte below 0x20 or DEL), by the "has less than" and "has zero byte" word tricks. Exact for
-    /// the word as a whole, which is all the callers need: they re-check byte by byte.
+    /// High bit set in each byte of `word` that is below 0x20 or DEL (exact for the lowest
+    /// such byte; higher ones may be false positives), by the "has less than" and "has zero
+    /// byte" word tricks.
     @inline(__always)
-    static func wordNeedsByteCheck(_ word: UInt64) -> Bool {
+    static func controlBytes(_ word: UInt64) -> UInt64 {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
         let belowSpace = (word &- ones &* 0x20) & ~word & highs
         let del = word ^ (ones &* 0x7f)
         let hasDel = (del &- ones) & ~del & highs
-        return belowSpace | hasDel != 0
+        return belowSpace | hasDel
     }
 
     /// The end of the run of field-value bytes (see `isFieldValue`) starting at `p`, before `end`.
@@ -51,11 +51,40 @@ enum ByteClass {
     static func skipFieldValue(_ base: UnsafePointer<UInt8>, from p: Int, to end: Int) -> Int {
         var p = p
         let raw = UnsafeRawPointer(base)
-        // Eight bytes at a time while no word holds a control byte; values are the bulk of a head.
-        while p &+ 8 <= end, !wordNeedsByteCheck(raw.loadUnaligned(fromByteOffset: p, as: UInt64.self)) {
-            p &+= 8
+        // Eight bytes at a time; values are the bulk of a head. The lowest flagged byte of a
+        // word is exact, so the scan jumps straight to it; only HTAB continues the run.
+        while p &+ 8 <= end {
+            let flagged = controlBytes(raw.loadUnaligned(fromByteOffset: p, as: UInt64.self))
+            if flagged == 0 {
+                p &+= 8
+                continue
+            }
+            p &+= flagged.trailingZeroBitCount &>> 3
+            guard base[p] == htab else { return p }
+            p &+= 1
         }
         while p < end && isFieldValue(base[p]) { p &+= 1 }
+        return p
+    }
+
+    /// True at each tchar byte value. Built once; a table load per byte is cheaper than the
+    /// two-mask bit test in the name loops, which run on every field line.
+    // nonisolated(unsafe): the table is filled inside the lazy initializer (which Swift runs
+    // once, thread-safely) and only read afterwards.
+    nonisolated(unsafe) static let tokenTable: UnsafePointer<Bool> = {
+        let table = UnsafeMutablePointer<Bool>.allocate(capacity: 256)
+        for byte in 0..<256 { table[byte] = isToken(UInt8(byte)) }
+        return UnsafePointer(table)
+    }()
+
+    /// The end of the run of token characters starting at `p`, before `end`; `table` is
+    /// `tokenTable`, read once by the caller (each read of a lazy global is a call).
+    @inline(__always)
+    static func skipToken(
+        _ base: UnsafePointer<UInt8>, from p: Int, to end: Int, table: UnsafePointer<Bool>
+    ) -> Int {
+        var p = p
+        while p < end && table[Int(base[p])] { p &+= 1 }
         return p
     }
 

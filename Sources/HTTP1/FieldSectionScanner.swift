@@ -2,8 +2,11 @@
 /// head parsers.
 ///
 /// It walks each byte once and keeps its position and line state between calls, so feeding a
-/// head one byte at a time costs O(n) overall. Field lines become `HeaderField`s appended to
-/// `fields`; the caller interprets them once the blank line has been seen.
+/// head one byte at a time costs O(n) overall. Field lines become `HeaderField`s appended to a
+/// field array the caller lends (one per loop, reused for every head, so parsing allocates
+/// nothing in steady state); a section split across calls moves to the scanner's own array,
+/// since the lent one may serve another connection in between. The caller interprets the
+/// fields once the blank line has been seen.
 struct FieldSectionScanner: Sendable {
     enum State: UInt8, Sendable {
         case lineStart
@@ -26,17 +29,56 @@ struct FieldSectionScanner: Sendable {
     var valueStart = 0
     var valueEnd = 0
     var isFold = false
-    var fields: [HeaderField] = []
+    /// The section's fields so far when it spans several calls (`holding`).
+    private var held: [HeaderField] = []
+    private var holding = false
+    /// The lent storage was cleared for the current section.
+    private var started = false
 
     init(repairs: Bool) {
         self.repairs = repairs
     }
 
-    /// Forgets the current section and prepares an empty field array for the next one.
+    /// Forgets the current section.
     mutating func reset() {
         state = .lineStart
         isFold = false
-        fields = []
+        started = false
+        if holding {
+            held = []
+            holding = false
+        }
+    }
+
+    /// The complete section's fields, after `scan` returned true with the same `storage`.
+    func fields(_ storage: [HeaderField]) -> [HeaderField] {
+        holding ? held : storage
+    }
+
+    /// Scans from `position` up to `end`, appending fields to `storage` (or to the scanner's
+    /// own array once the section has spanned a call); returns true once the blank line ending
+    /// the section has been consumed (then `position` is just past it), false when more bytes
+    /// are needed (then `position == end` and the state is saved).
+    mutating func scan(
+        _ base: UnsafePointer<UInt8>, _ position: inout Int, _ end: Int, storage: inout [HeaderField]
+    ) throws(HTTP1ParseError) -> Bool {
+        if holding {
+            var fields = held
+            held = []  // the local is then the only owner: appends do not copy
+            defer { held = fields }
+            return try scanLines(base, &position, end, into: &fields)
+        }
+        if !started {
+            started = true
+            // Keeps the capacity (the empty shared array is left alone: clearing it allocates).
+            if !storage.isEmpty { storage.removeAll(keepingCapacity: true) }
+        }
+        guard try scanLines(base, &position, end, into: &storage) else {
+            held = storage
+            holding = true
+            return false
+        }
+        return true
     }
 
     @inline(__always)
@@ -44,11 +86,8 @@ struct FieldSectionScanner: Sendable {
         repairs ? .badResponse(text) : .badRequest(text)
     }
 
-    /// Scans from `position` up to `end`; returns true once the blank line ending the section
-    /// has been consumed (then `position` is just past it), false when more bytes are needed
-    /// (then `position == end` and the state is saved).
-    mutating func scan(
-        _ base: UnsafePointer<UInt8>, _ position: inout Int, _ end: Int
+    private mutating func scanLines(
+        _ base: UnsafePointer<UInt8>, _ position: inout Int, _ end: Int, into fields: inout [HeaderField]
     ) throws(HTTP1ParseError) -> Bool {
         // Locals, written back only on exit: keeping the line state in registers avoids
         // store-to-load stalls when a field is built from it.
@@ -59,6 +98,7 @@ struct FieldSectionScanner: Sendable {
         var valueStart = self.valueStart
         var valueEnd = self.valueEnd
         var isFold = self.isFold
+        let tokens = ByteClass.tokenTable
         defer {
             position = p
             self.state = state
@@ -96,7 +136,7 @@ struct FieldSectionScanner: Sendable {
                 }
 
             case .name:
-                while p < end && ByteClass.isToken(base[p]) { p += 1 }
+                p = ByteClass.skipToken(base, from: p, to: end, table: tokens)
                 guard p < end else { return false }
                 let b = base[p]
                 nameEnd = p
@@ -144,7 +184,7 @@ struct FieldSectionScanner: Sendable {
                 guard base[p] == ByteClass.lf else { throw failure("bare CR") }
                 p += 1
                 if isFold {
-                    foldIntoLastField(valueStart, valueEnd)
+                    Self.foldIntoLastField(&fields, valueStart, valueEnd)
                 } else {
                     // One allocation per head in the common case; nothing is held while idle.
                     if fields.isEmpty { fields.reserveCapacity(16) }
@@ -168,7 +208,7 @@ struct FieldSectionScanner: Sendable {
     }
 
     /// Appends a continuation line to the previous field (responses only, RFC 9112 §5.2).
-    private mutating func foldIntoLastField(_ valueStart: Int, _ valueEnd: Int) {
+    private static func foldIntoLastField(_ fields: inout [HeaderField], _ valueStart: Int, _ valueEnd: Int) {
         guard valueEnd > valueStart else { return }
         let last = fields.count - 1
         if fields[last].value.isEmpty {

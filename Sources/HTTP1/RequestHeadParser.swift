@@ -55,6 +55,17 @@ public struct RequestHeadParser: Sendable {
     public mutating func parse(
         _ bytes: UnsafeRawBufferPointer
     ) throws(HTTP1ParseError) -> HeadParseResult<RequestHead> {
+        var fieldStorage: [HeaderField] = []
+        return try parse(bytes, fieldStorage: &fieldStorage)
+    }
+
+    /// `parse(_:)` with field storage lent by the caller: a loop passes the same array for
+    /// every head it parses, so a head's field list is not a new allocation each time. The
+    /// returned head shares that array's buffer; the next parse copies it only if the head
+    /// is still alive.
+    public mutating func parse(
+        _ bytes: UnsafeRawBufferPointer, fieldStorage: inout [HeaderField]
+    ) throws(HTTP1ParseError) -> HeadParseResult<RequestHead> {
         let limit = limits.maxHeaderBytes
         let end = min(bytes.count, limit)
         guard position < end, let raw = bytes.baseAddress else {
@@ -73,11 +84,11 @@ public struct RequestHeadParser: Sendable {
                     return .needMore
                 }
             }
-            guard try scanner.scan(base, &position, end) else {
+            guard try scanner.scan(base, &position, end, storage: &fieldStorage) else {
                 if bytes.count >= limit { throw HTTP1ParseError.headersTooLarge }
                 return .needMore
             }
-            let head = try makeHead(bytes)
+            let head = try makeHead(bytes, fields: scanner.fields(fieldStorage))
             reset()
             return .complete(head)
         } catch {
@@ -125,7 +136,7 @@ public struct RequestHeadParser: Sendable {
                 state = .start
 
             case .method:
-                while p < end && ByteClass.isToken(base[p]) { p += 1 }
+                p = ByteClass.skipToken(base, from: p, to: end, table: ByteClass.tokenTable)
                 guard p < end else { return false }
                 guard base[p] == ByteClass.sp else { throw .badRequest("invalid method") }
                 method = HTTPMethod.recognize(base + methodStart, p - methodStart)
@@ -145,6 +156,14 @@ public struct RequestHeadParser: Sendable {
                 state = .version
 
             case .version:
+                if p == versionStart && p &+ 9 <= end, base[p &+ 8] == ByteClass.cr,
+                    let common = HTTPVersionSyntax.common(base + p)
+                {
+                    version = common
+                    p &+= 9
+                    state = .requestLineFeed
+                    continue
+                }
                 guard p < end else { return false }
                 let b = base[p]
                 let index = p - versionStart
@@ -188,10 +207,12 @@ public struct RequestHeadParser: Sendable {
     }
 
     /// Builds the head once the blank line has been seen; checks target form, Host and framing.
-    private func makeHead(_ buffer: UnsafeRawBufferPointer) throws(HTTP1ParseError) -> RequestHead {
+    private func makeHead(
+        _ buffer: UnsafeRawBufferPointer, fields: [HeaderField]
+    ) throws(HTTP1ParseError) -> RequestHead {
         let target = ByteSpan(unchecked: targetStart, targetEnd)
         let form = try RequestTargetForm(target, buffer, method: method)
-        let facts = try FramingFields(scanner.fields, buffer) { .badRequest($0) }
+        let facts = try FramingFields(fields, buffer) { .badRequest($0) }
 
         // RFC 9112 §3.2: a request with more than one Host, or an invalid one, is 400; so is an
         // HTTP/1.1 request without one. SPEC §5 refuses an empty Host in 1.1 as well.
@@ -216,7 +237,7 @@ public struct RequestHeadParser: Sendable {
             method: method,
             methodSpan: ByteSpan(unchecked: methodStart, targetStart - 1),
             target: target, targetForm: form.form, absoluteAuthority: form.authority,
-            originTarget: form.originTarget, version: version, fields: scanner.fields,
+            originTarget: form.originTarget, version: version, fields: fields,
             framing: framing, host: host, connectionClose: facts.connectionClose,
             connectionKeepAlive: facts.connectionKeepAlive,
             connectionUpgrade: facts.connectionUpgrade, expectContinue: facts.expectContinue,
@@ -252,6 +273,21 @@ public struct RequestHeadParser: Sendable {
 /// "HTTP/" DIGIT "." DIGIT, matched one byte at a time (RFC 9112 §2.3; the name is
 /// case-sensitive).
 enum HTTPVersionSyntax {
+    /// "HTTP/1.1" and "HTTP/1.0" as little-endian words.
+    static let http11Word: UInt64 = 0x312e_312f_5054_5448
+    static let http10Word: UInt64 = 0x302e_312f_5054_5448
+
+    /// The version when the eight bytes at `v` are exactly "HTTP/1.1" or "HTTP/1.0" (one
+    /// comparison instead of eight byte checks); nil otherwise, and the byte-wise path
+    /// decides, with its exact errors.
+    @inline(__always)
+    static func common(_ v: UnsafePointer<UInt8>) -> HTTPVersion? {
+        let word = UInt64(littleEndian: UnsafeRawPointer(v).loadUnaligned(as: UInt64.self))
+        if word == http11Word { return .http11 }
+        if word == http10Word { return .http10 }
+        return nil
+    }
+
     @inline(__always)
     static func accepts(_ b: UInt8, at index: Int) -> Bool {
         switch index {

@@ -43,6 +43,17 @@ public struct ResponseHeadParser: Sendable {
     public mutating func parse(
         _ bytes: UnsafeRawBufferPointer
     ) throws(HTTP1ParseError) -> HeadParseResult<ResponseHead> {
+        var fieldStorage: [HeaderField] = []
+        return try parse(bytes, fieldStorage: &fieldStorage)
+    }
+
+    /// `parse(_:)` with field storage lent by the caller: a loop passes the same array for
+    /// every head it parses, so a head's field list is not a new allocation each time. The
+    /// returned head shares that array's buffer; the next parse copies it only if the head
+    /// is still alive.
+    public mutating func parse(
+        _ bytes: UnsafeRawBufferPointer, fieldStorage: inout [HeaderField]
+    ) throws(HTTP1ParseError) -> HeadParseResult<ResponseHead> {
         let limit = limits.maxHeaderBytes
         let end = min(bytes.count, limit)
         guard position < end, let raw = bytes.baseAddress else {
@@ -55,11 +66,11 @@ public struct ResponseHeadParser: Sendable {
         }
         let base = raw.assumingMemoryBound(to: UInt8.self)
         do throws(HTTP1ParseError) {
-            guard try scanStatusLine(base, end), try scanner.scan(base, &position, end) else {
+            guard try scanStatusLine(base, end), try scanner.scan(base, &position, end, storage: &fieldStorage) else {
                 if bytes.count >= limit { throw HTTP1ParseError.headersTooLarge }
                 return .needMore
             }
-            let head = try makeHead(bytes)
+            let head = try makeHead(bytes, fields: scanner.fields(fieldStorage))
             reset()
             return .complete(head)
         } catch {
@@ -79,6 +90,12 @@ public struct ResponseHeadParser: Sendable {
         while true {
             switch state {
             case .version:
+                if p == 0 && end >= 9, base[8] == ByteClass.sp, let common = HTTPVersionSyntax.common(base) {
+                    version = common
+                    p = 9
+                    state = .statusCode
+                    continue
+                }
                 guard p < end else { return false }
                 let b = base[p]
                 if p == 8 {
@@ -147,8 +164,10 @@ public struct ResponseHeadParser: Sendable {
     /// RFC 9112 §6.1-§6.3 for responses: the only coding accepted is exactly `chunked`;
     /// Content-Length with Transfer-Encoding, differing Content-Lengths and Transfer-Encoding in
     /// an HTTP/1.0 response (faulty framing, §6.1) are refused.
-    private func makeHead(_ buffer: UnsafeRawBufferPointer) throws(HTTP1ParseError) -> ResponseHead {
-        let facts = try FramingFields(scanner.fields, buffer) { .badResponse($0) }
+    private func makeHead(
+        _ buffer: UnsafeRawBufferPointer, fields: [HeaderField]
+    ) throws(HTTP1ParseError) -> ResponseHead {
+        let facts = try FramingFields(fields, buffer) { .badResponse($0) }
         if facts.hasTransferEncoding {
             if version.minor == 0 { throw .badResponse("Transfer-Encoding in HTTP/1.0") }
             if facts.hasContentLength {
@@ -160,7 +179,7 @@ public struct ResponseHeadParser: Sendable {
         }
         return ResponseHead(
             version: version, status: status, reason: ByteSpan(unchecked: reasonStart, reasonEnd),
-            fields: scanner.fields, connectionClose: facts.connectionClose,
+            fields: fields, connectionClose: facts.connectionClose,
             connectionKeepAlive: facts.connectionKeepAlive, contentLength: facts.contentLength,
             isChunked: facts.hasTransferEncoding, headLength: position)
     }
