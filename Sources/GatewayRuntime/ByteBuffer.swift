@@ -12,14 +12,15 @@ struct ByteBuffer: ~Copyable {
     private let storedCapacity: UInt32
     private var storedReadIndex: UInt32 = 0
     private var storedWriteIndex: UInt32 = 0
-    /// Where storage comes from and goes back to; nil: the allocator. unowned(unsafe): the
-    /// pool belongs to the loop, which outlives every connection and its buffers.
-    private unowned(unsafe) let pool: BufferPool?
+    /// Where storage comes from and goes back to; nil: the allocator. Unretained: the pool
+    /// belongs to the loop, which outlives every connection and its buffers (and, unlike an
+    /// unowned reference, using it costs no retain/release pair).
+    private let pool: Unmanaged<BufferPool>?
 
     init(capacity: Int, pool: BufferPool? = nil) {
         precondition(capacity > 0 && capacity <= Int(UInt32.max))
         self.storedCapacity = UInt32(capacity)
-        self.pool = pool?.capacity == capacity ? pool : nil
+        self.pool = pool?.capacity == capacity ? pool.map { Unmanaged.passUnretained($0) } : nil
     }
 
     deinit {
@@ -111,7 +112,7 @@ struct ByteBuffer: ~Copyable {
     private mutating func ensureStorage() -> UnsafeMutableRawPointer {
         if let storage { return storage }
         let fresh =
-            pool?.take().baseAddress
+            pool?._withUnsafeGuaranteedRef { $0.take().baseAddress }
             ?? UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
         storage = fresh
         return fresh
@@ -119,7 +120,9 @@ struct ByteBuffer: ~Copyable {
 
     private func release(_ storage: UnsafeMutableRawPointer) {
         if let pool {
-            pool.give(UnsafeMutableRawBufferPointer(start: storage, count: capacity))
+            pool._withUnsafeGuaranteedRef {
+                $0.give(UnsafeMutableRawBufferPointer(start: storage, count: capacity))
+            }
         } else {
             storage.deallocate()
         }

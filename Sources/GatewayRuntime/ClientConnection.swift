@@ -19,8 +19,9 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
     }
 
     let fd: Int32
-    // unowned(unsafe): the worker outlives every connection it owns (it closes them all before it goes).
-    unowned(unsafe) let worker: Worker
+    // Strong (a `let` is used without reference counting, unlike an unowned one): the cycle
+    // with the worker's connection table ends when the connection closes.
+    let worker: Worker
     let peer: SocketAddress?
     let listener: RuntimeListener
     var phase: Phase = .awaitingHead
@@ -37,7 +38,7 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
     var parser: RequestHeadParser
     var exchange: ProxyExchange?
     /// The connection's timeout (header, idle, body progress); fires at or before `timeoutDue`.
-    private(set) lazy var timer = LoopTimer(handler: self)
+    let timer = LoopTimer()
     /// When the current phase times out (monotonic ns), 0 for never. The heap timer may be
     /// scheduled earlier; it then re-checks and moves itself here, so re-arming on every
     /// request touches the timer heap only when the due time moves earlier.
@@ -60,6 +61,7 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
         self.output = ByteBuffer(capacity: snapshot.bufferBytes, pool: worker.buffers)
         self.parser = RequestHeadParser(
             limits: HeadLimits(maxHeaderBytes: snapshot.config.limits.maxRequestHeaderBytes))
+        timer.handler = self
     }
 
     var timeouts: TimeoutsConfig { worker.snapshot.config.timeouts }

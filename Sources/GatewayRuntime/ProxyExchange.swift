@@ -9,10 +9,11 @@ import Reactor
 /// its actions on sockets and timers. Loop-confined.
 final class ProxyExchange {
     // unowned(unsafe): the client connection owns the exchange while it runs and ends it
-    // (clientGone) before it goes; the worker outlives both. Skipping the checked unowned
-    // reference saves a retain/release pair on every use.
+    // (clientGone) before it goes.
     unowned(unsafe) var client: ClientConnection
-    unowned(unsafe) let worker: Worker
+    // Strong: a `let` is used without reference counting. The worker's spare list holds
+    // exchanges; `Worker.closeAll` empties it, which ends that cycle.
+    let worker: Worker
     /// The generation this request runs under, kept alive by the exchange.
     private(set) var snapshot: RuntimeSnapshot
     // unowned(unsafe): parts of `snapshot`, which this exchange holds.

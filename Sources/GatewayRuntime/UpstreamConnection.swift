@@ -13,8 +13,9 @@ final class UpstreamConnection: IOHandler, TimerHandler {
     }
 
     let fd: Int32
-    // unowned(unsafe): the worker outlives every connection it owns.
-    unowned(unsafe) let worker: Worker
+    // Strong (a `let` is used without reference counting, unlike an unowned one): the cycle
+    // with the worker's pool ends when the connection closes.
+    let worker: Worker
     let server: RuntimeServer
     var phase: Phase
     var input: ByteBuffer
@@ -28,7 +29,7 @@ final class UpstreamConnection: IOHandler, TimerHandler {
     /// always detaches (sets this to nil) before it ends, and a weak reference would cost a
     /// side-table allocation per request.
     unowned(unsafe) var exchange: ProxyExchange?
-    private(set) lazy var timer = LoopTimer(handler: self)
+    let timer = LoopTimer()
 
     init(fd: Int32, worker: Worker, server: RuntimeServer, connected: Bool, bufferBytes: Int) {
         self.fd = fd
@@ -38,6 +39,7 @@ final class UpstreamConnection: IOHandler, TimerHandler {
         self.input = ByteBuffer(capacity: bufferBytes, pool: worker.buffers)
         self.output = ByteBuffer(capacity: bufferBytes, pool: worker.buffers)
         self.writable = connected
+        timer.handler = self
     }
 
     func handleIO(_ events: IOEvents) {

@@ -6,18 +6,17 @@ final class UpstreamPool {
     /// Idle connections by server stat slot (stable for a server across reloads, and an
     /// array index instead of a hash lookup per request).
     private var idle: [[UpstreamConnection]] = []
-    // unowned(unsafe): the pool is a part of the worker.
-    unowned(unsafe) let worker: Worker
+    let loop: EventLoop
 
-    init(worker: Worker) {
-        self.worker = worker
+    init(loop: EventLoop) {
+        self.loop = loop
     }
 
     /// A pooled connection to `server`, or nil.
     func take(for server: RuntimeServer) -> UpstreamConnection? {
         let slot = server.statSlot
         guard slot < idle.count, let connection = idle[slot].popLast() else { return nil }
-        worker.loop.cancel(connection.timer)
+        loop.cancel(connection.timer)
         connection.phase = .active
         return connection
     }
@@ -34,7 +33,7 @@ final class UpstreamPool {
         connection.phase = .idle
         connection.input.releaseIfEmpty()
         connection.output.releaseIfEmpty()
-        if idleTimeoutMs > 0 { worker.loop.schedule(connection.timer, inMilliseconds: idleTimeoutMs) }
+        if idleTimeoutMs > 0 { loop.schedule(connection.timer, inMilliseconds: idleTimeoutMs) }
         idle[slot].append(connection)
     }
 

@@ -12,7 +12,7 @@ final class Worker: DeferredHandler {
     private(set) var snapshot: RuntimeSnapshot
     /// Per-loop balancer state for each upstream of `snapshot`.
     private var balancers: [Balancer]
-    private(set) lazy var pool = UpstreamPool(worker: self)
+    let pool: UpstreamPool
     /// Socket buffers for the current snapshot's buffer size.
     private(set) var buffers: BufferPool
     /// Every pool this loop made, kept for life: buffers of connections opened under an
@@ -39,12 +39,14 @@ final class Worker: DeferredHandler {
     private static let maxSpareExchanges = 1024
     var random = FastRandom()
     private(set) var isDraining = false
+    private var isClosed = false
     /// This loop's counters: plain integers, no atomics; the admin endpoint copies them.
     private(set) var stats: WorkerStats
 
     init(index: Int, loop: EventLoop, shared: GatewayShared, snapshot: RuntimeSnapshot) {
         self.index = index
         self.loop = loop
+        self.pool = UpstreamPool(loop: loop)
         self.shared = shared
         self.snapshot = snapshot
         self.balancers = snapshot.upstreams.map(\.balancer)
@@ -222,6 +224,7 @@ final class Worker: DeferredHandler {
     /// where no exchange method is on the stack, so one can never be reused while a call on
     /// its previous request is still unwinding.
     func retire(_ exchange: ProxyExchange) {
+        guard !isClosed else { return }  // nothing more is served; keep no cycle alive
         if retiredExchanges.isEmpty { loop.deferToNextIteration(self) }
         retiredExchanges.append(exchange)
     }
@@ -406,12 +409,16 @@ final class Worker: DeferredHandler {
         checkDrained()
     }
 
-    /// Closes everything at once.
+    /// Closes everything at once. Connections and exchanges refer to the worker strongly, so
+    /// this also ends every reference cycle through it.
     func closeAll() {
+        isClosed = true
         for listener in listeners { listener.close() }
         listeners.removeAll()
         for client in Array(clients.values) { client.close() }
         pool.closeAll()
+        spareExchanges.removeAll()
+        retiredExchanges.removeAll()
     }
 
     private func checkDrained() {

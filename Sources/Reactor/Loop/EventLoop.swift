@@ -206,7 +206,7 @@ public final class EventLoop: @unchecked Sendable {
 
     private func runTimers() {
         while let timer = timers.popExpired(now: now) {
-            timer.handler.timerFired(timer)
+            timer.handler?.timerFired(timer)
         }
     }
 

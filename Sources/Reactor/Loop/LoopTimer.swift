@@ -10,7 +10,9 @@ public protocol TimerHandler: AnyObject {
 /// The owner must cancel it before it goes away (its `deinit` or close path).
 public final class LoopTimer {
     /// Who is told when it fires. Unowned: the handler owns the timer, not the other way round.
-    public unowned let handler: any TimerHandler
+    /// Settable so an owner can hold its timer in a `let` (made before `self` exists, bound
+    /// at the end of its initializer): reading a `let` costs no reference counting.
+    public unowned var handler: (any TimerHandler)?
     /// Free for the owner to tell its timers apart.
     public let tag: Int
     /// Monotonic nanoseconds at which it fires, while scheduled.
@@ -18,7 +20,7 @@ public final class LoopTimer {
     /// Position in the loop's heap, or -1 when not scheduled.
     var heapIndex: Int = -1
 
-    public init(handler: any TimerHandler, tag: Int = 0) {
+    public init(handler: (any TimerHandler)? = nil, tag: Int = 0) {
         self.handler = handler
         self.tag = tag
     }
