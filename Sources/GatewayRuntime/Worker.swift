@@ -142,7 +142,8 @@ final class Worker: DeferredHandler {
         }
         guard let routeIndex else {
             reject(
-                ProxyError(.noRoute, "no route matches the request"), head: head, client: client, record: &record)
+                ProxyError(.noRoute, "no route matches the request"), head: head, client: client,
+                record: &record)
             return
         }
         let route = snapshot.routes[routeIndex]
@@ -340,7 +341,8 @@ final class Worker: DeferredHandler {
     }
 
     /// A request that failed before its head could be parsed (400, 408, 414, 431, ...).
-    func recordUnparsedRequest(status: Int, error: ProxyError, requestID: RequestID, client: ClientConnection) {
+    func recordUnparsedRequest(status: Int, error: ProxyError, requestID: RequestID, client: ClientConnection)
+    {
         var record = RequestRecord(requestID: requestID, startedAt: loop.now)
         if shared.accessLog.isEnabled {
             record.logDetails = RequestLogDetails(clientIP: client.peerText, method: [], host: [], target: [])

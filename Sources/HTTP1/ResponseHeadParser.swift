@@ -66,7 +66,9 @@ public struct ResponseHeadParser: Sendable {
         }
         let base = raw.assumingMemoryBound(to: UInt8.self)
         do throws(HTTP1ParseError) {
-            guard try scanStatusLine(base, end), try scanner.scan(base, &position, end, storage: &fieldStorage) else {
+            guard try scanStatusLine(base, end),
+                try scanner.scan(base, &position, end, storage: &fieldStorage)
+            else {
                 if bytes.count >= limit { throw HTTP1ParseError.headersTooLarge }
                 return .needMore
             }
