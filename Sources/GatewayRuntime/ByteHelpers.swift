@@ -35,25 +35,4 @@ enum Bytes {
             start = end + 1
         }
     }
-
-    private static let close: [UInt8] = Array("close".utf8)
-    private static let keepAlive: [UInt8] = Array("keep-alive".utf8)
-    private static let upgrade: [UInt8] = Array("upgrade".utf8)
-
-    /// Whether a Connection field names a field other than the usual `close`, `keep-alive`
-    /// and `upgrade` (whose namesakes are hop-by-hop anyway); only then must each field be
-    /// checked against the list (RFC 9110 §7.6.1).
-    static func connectionNamesOtherFields(_ fields: [HeaderField], _ bytes: UnsafeRawBufferPointer) -> Bool {
-        var other = false
-        for field in fields where field.known == .connection {
-            forEachListElement(field.value.bytes(in: bytes)) { token in
-                if !equalsIgnoringCase(token, close) && !equalsIgnoringCase(token, keepAlive)
-                    && !equalsIgnoringCase(token, upgrade)
-                {
-                    other = true
-                }
-            }
-        }
-        return other
-    }
 }

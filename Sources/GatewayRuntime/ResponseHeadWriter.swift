@@ -9,7 +9,7 @@ enum ResponseHeadWriter {
         _ head: ResponseHead, from bytes: UnsafeRawBufferPointer, into out: inout HeadWriter
     ) {
         out.statusLine(head.status, reason: head.reason.bytes(in: bytes))
-        let hasConnectionField = Bytes.connectionNamesOtherFields(head.fields, bytes)
+        let hasConnectionField = head.connectionNamesOthers
         for field in head.fields where !field.known.isHopByHop {
             let name = field.name.bytes(in: bytes)
             if hasConnectionField && isListedInConnection(name, head, bytes) { continue }
@@ -24,18 +24,16 @@ enum ResponseHeadWriter {
     ) {
         out.statusLine(head.status, reason: head.reason.bytes(in: bytes))
         let rules = exchange.route.responseHeaders
-        var hasConnectionField = false
+        let hasConnectionField = head.connectionNamesOthers
         var viaCount = 0
         var sawDate = false
         for field in head.fields {
             switch field.known {
-            case .connection: hasConnectionField = true
             case .via: viaCount += 1
             case .date: sawDate = true
             default: break
             }
         }
-        if hasConnectionField { hasConnectionField = Bytes.connectionNamesOtherFields(head.fields, bytes) }
         for field in head.fields {
             switch field.known {
             case .contentLength, .via, .xRequestId:
@@ -52,7 +50,7 @@ enum ResponseHeadWriter {
             out.field("Date", exchange.worker.dateCache.current())
         }
         out.append("Via")
-        out.append(": ")
+        out.appendColonSpace()
         if viaCount > 0 {
             for field in head.fields where field.known == .via {
                 out.append(field.value.bytes(in: bytes))
@@ -60,7 +58,7 @@ enum ResponseHeadWriter {
             }
         }
         out.append("1.1 portico")
-        out.append("\r\n")
+        out.appendCRLF()
         exchange.record.requestID.withUnsafeBytes { out.field("X-Request-Id", $0) }
         for entry in rules.set { out.field(entry.name, entry.value) }
         switch framing {

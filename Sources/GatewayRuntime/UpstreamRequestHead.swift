@@ -30,20 +30,18 @@ struct UpstreamRequestHead {
             out.field("Host", host)
         }
 
-        var hasConnectionField = false
+        let hasConnectionField = head.connectionNamesOthers
         var forwardedForCount = 0
         var viaCount = 0
         var keptProto = false
         var keptForwardedHost = false
         for field in head.fields {
             switch field.known {
-            case .connection: hasConnectionField = true
             case .xForwardedFor: forwardedForCount += 1
             case .via: viaCount += 1
             default: break
             }
         }
-        if hasConnectionField { hasConnectionField = Bytes.connectionNamesOtherFields(head.fields, bytes) }
         let rules = route.requestHeaders
         for field in head.fields {
             switch field.known {
@@ -66,7 +64,7 @@ struct UpstreamRequestHead {
 
         // X-Forwarded-For: the client's list (several fields joined in order) plus the peer.
         out.append("X-Forwarded-For")
-        out.append(": ")
+        out.appendColonSpace()
         if forwardedForCount > 0 {
             for field in head.fields where field.known == .xForwardedFor {
                 out.append(field.value.bytes(in: bytes))
@@ -75,7 +73,7 @@ struct UpstreamRequestHead {
         }
         var peer = peerAddress  // an IP fits a small string: no allocation
         peer.withUTF8 { out.append(UnsafeRawBufferPointer($0)) }
-        out.append("\r\n")
+        out.appendCRLF()
         if !keptProto {
             out.field("X-Forwarded-Proto", "http")
         }
@@ -87,7 +85,7 @@ struct UpstreamRequestHead {
             out.field("X-Request-Timeout-Ms", decimal: UInt64(max(0, deadlineMs)))
         }
         out.append("Via")
-        out.append(": ")
+        out.appendColonSpace()
         if viaCount > 0 {
             for field in head.fields where field.known == .via {
                 out.append(field.value.bytes(in: bytes))
@@ -95,7 +93,7 @@ struct UpstreamRequestHead {
             }
         }
         out.append("1.1 portico")
-        out.append("\r\n")
+        out.appendCRLF()
         for entry in rules.set {
             out.field(entry.name, entry.value)
         }

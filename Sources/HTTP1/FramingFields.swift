@@ -10,6 +10,8 @@ struct FramingFields {
     var connectionClose = false
     var connectionKeepAlive = false
     var connectionUpgrade = false
+    /// `Connection` lists a token other than close, keep-alive and upgrade: a field to drop.
+    var connectionNamesOthers = false
     var expectContinue = false
 
     /// Reads the recognised fields; throws `failure(...)` on an invalid or conflicting
@@ -44,6 +46,8 @@ struct FramingFields {
                         connectionKeepAlive = true
                     } else if FieldList.equalsIgnoringCase(token, "upgrade") {
                         connectionUpgrade = true
+                    } else {
+                        connectionNamesOthers = true
                     }
                 }
             case .expect:

@@ -31,6 +31,10 @@ public struct RequestHead: Equatable, Sendable {
     public var connectionClose: Bool
     /// `Connection` lists `keep-alive`.
     public var connectionKeepAlive: Bool
+    /// `Connection` lists a token other than `close`, `keep-alive` and `upgrade`: a field a
+    /// proxy must drop by name (RFC 9110 §7.6.1). Without it, no field needs checking against
+    /// the list, since the fields those three name are hop-by-hop anyway.
+    public var connectionNamesOthers: Bool
     /// `Connection` lists `upgrade`.
     public var connectionUpgrade: Bool
     /// `Expect: 100-continue` (case-insensitive) was sent.
@@ -44,7 +48,7 @@ public struct RequestHead: Equatable, Sendable {
         absoluteAuthority: ByteSpan?, originTarget: ByteSpan, version: HTTPVersion,
         fields: [HeaderField], framing: BodyFraming, host: ByteSpan?, connectionClose: Bool,
         connectionKeepAlive: Bool, connectionUpgrade: Bool, expectContinue: Bool, headLength: Int,
-        originTargetNeedsSlash: Bool = false
+        originTargetNeedsSlash: Bool = false, connectionNamesOthers: Bool = false
     ) {
         self.method = method
         self.methodSpan = methodSpan
@@ -58,6 +62,7 @@ public struct RequestHead: Equatable, Sendable {
         self.host = host
         self.connectionClose = connectionClose
         self.connectionKeepAlive = connectionKeepAlive
+        self.connectionNamesOthers = connectionNamesOthers
         self.connectionUpgrade = connectionUpgrade
         self.expectContinue = expectContinue
         self.headLength = headLength

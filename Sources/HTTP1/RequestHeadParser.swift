@@ -241,7 +241,8 @@ public struct RequestHeadParser: Sendable {
             framing: framing, host: host, connectionClose: facts.connectionClose,
             connectionKeepAlive: facts.connectionKeepAlive,
             connectionUpgrade: facts.connectionUpgrade, expectContinue: facts.expectContinue,
-            headLength: position, originTargetNeedsSlash: form.needsSlash)
+            headLength: position, originTargetNeedsSlash: form.needsSlash,
+            connectionNamesOthers: facts.connectionNamesOthers)
     }
 
     /// RFC 9112 §6.1-§6.3 for requests, strictest reading (SPEC §5):

@@ -15,6 +15,10 @@ public struct ResponseHead: Equatable, Sendable {
     public var connectionClose: Bool
     /// `Connection` lists `keep-alive`.
     public var connectionKeepAlive: Bool
+    /// `Connection` lists a token other than `close`, `keep-alive` and `upgrade`: a field a
+    /// proxy must drop by name (RFC 9110 §7.6.1). Without it, no field needs checking against
+    /// the list, since the fields those three name are hop-by-hop anyway.
+    public var connectionNamesOthers: Bool
     /// The Content-Length value, if one was sent (all copies agree).
     public var contentLength: UInt64?
     /// `Transfer-Encoding: chunked` was sent (the only coding accepted).
@@ -26,7 +30,7 @@ public struct ResponseHead: Equatable, Sendable {
     public init(
         version: HTTPVersion, status: Int, reason: ByteSpan, fields: [HeaderField],
         connectionClose: Bool, connectionKeepAlive: Bool, contentLength: UInt64?, isChunked: Bool,
-        headLength: Int
+        headLength: Int, connectionNamesOthers: Bool = false
     ) {
         self.version = version
         self.status = status
@@ -34,6 +38,7 @@ public struct ResponseHead: Equatable, Sendable {
         self.fields = fields
         self.connectionClose = connectionClose
         self.connectionKeepAlive = connectionKeepAlive
+        self.connectionNamesOthers = connectionNamesOthers
         self.contentLength = contentLength
         self.isChunked = isChunked
         self.headLength = headLength

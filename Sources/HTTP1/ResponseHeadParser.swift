@@ -183,6 +183,7 @@ public struct ResponseHeadParser: Sendable {
             version: version, status: status, reason: ByteSpan(unchecked: reasonStart, reasonEnd),
             fields: fields, connectionClose: facts.connectionClose,
             connectionKeepAlive: facts.connectionKeepAlive, contentLength: facts.contentLength,
-            isChunked: facts.hasTransferEncoding, headLength: position)
+            isChunked: facts.hasTransferEncoding, headLength: position,
+            connectionNamesOthers: facts.connectionNamesOthers)
     }
 }

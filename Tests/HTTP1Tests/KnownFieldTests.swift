@@ -81,4 +81,24 @@ import Testing
         }
         #expect(elements == ["a", "b", "c", "d"])
     }
+
+    /// Word-at-a-time folding must be exact: only ASCII letters fold, whatever their position
+    /// relative to a word boundary, and bytes that differ from a letter by 0x20 do not match.
+    @Test func caseInsensitiveComparisonFoldsOnlyLetters() {
+        func equal(_ text: [UInt8], _ literal: StaticString) -> Bool {
+            text.withUnsafeBytes { FieldList.equalsIgnoringCase($0, literal) }
+        }
+        #expect(equal(Array("Keep-Alive".utf8), "keep-alive"))
+        #expect(equal(Array("KEEP-ALIVE".utf8), "keep-alive"))
+        #expect(equal(Array("100-Continue".utf8), "100-continue"))
+        #expect(equal(Array("ClOsE".utf8), "close"))
+        #expect(!equal(Array("keep\ralive".utf8), "keep-alive"))  // CR is 0x2d - 0x20
+        #expect(!equal(Array("keep\u{0d}alive".utf8), "keep-alive"))
+        #expect(!equal([0x4b, 0x45, 0x45, 0x50, 0x0d, 0x41, 0x4c, 0x49, 0x56, 0x45], "keep-alive"))
+        #expect(!equal(Array("\u{11}00-continue".utf8), "100-continue"))  // 0x11 | 0x20 == "1"
+        #expect(!equal([0xcb] + Array("eep-alive".utf8), "keep-alive"))  // obs-text 0xcb has "K"'s low bits
+        #expect(!equal(Array("keep-alivf".utf8), "keep-alive"))
+        #expect(!equal(Array("keep-aliv".utf8), "keep-alive"))
+        #expect(equal([], ""))
+    }
 }
