@@ -8,9 +8,17 @@ import Reactor
 /// The phases and their error edges live in `ExchangeStateMachine`; this class performs
 /// its actions on sockets and timers. Loop-confined.
 final class ProxyExchange {
-    // unowned(unsafe): the client connection owns the exchange while it runs and ends it
-    // (clientGone) before it goes.
-    unowned(unsafe) var client: ClientConnection
+    /// The connection the current request came on. Unretained: it owns the exchange while
+    /// the request runs and ends it (clientGone) before it goes. The hot paths use it through
+    /// `withClient`, which costs no retain/release pair (an unowned reference costs one per
+    /// use).
+    private var clientRef: Unmanaged<ClientConnection>
+    var client: ClientConnection { clientRef.takeUnretainedValue() }
+
+    @inline(__always)
+    private func withClient<R>(_ body: (ClientConnection) -> R) -> R {
+        clientRef._withUnsafeGuaranteedRef(body)
+    }
     // Strong: a `let` is used without reference counting. The worker's spare list holds
     // exchanges; `Worker.closeAll` empties it, which ends that cycle.
     let worker: Worker
@@ -62,7 +70,7 @@ final class ProxyExchange {
         client: ClientConnection, worker: Worker, snapshot: RuntimeSnapshot, route: RuntimeRoute,
         upstream: RuntimeUpstream, server: RuntimeServer, head: RequestHead, record: RequestRecord
     ) {
-        self.client = client
+        self.clientRef = Unmanaged.passUnretained(client)
         self.worker = worker
         self.snapshot = snapshot
         self.route = route
@@ -80,7 +88,7 @@ final class ProxyExchange {
         client: ClientConnection, snapshot: RuntimeSnapshot, route: RuntimeRoute, upstream: RuntimeUpstream,
         server: RuntimeServer, head: RequestHead, record: RequestRecord
     ) {
-        self.client = client
+        self.clientRef = Unmanaged.passUnretained(client)
         if self.snapshot !== snapshot {
             self.snapshot = snapshot
             responseParser = ResponseHeadParser(
@@ -128,9 +136,11 @@ final class ProxyExchange {
     /// Arms the deadline and gets a connection; `requestHead` is sent on it (copied, so the
     /// caller may reuse its buffer).
     func start(deadlineMs: Int?, requestHead: UnsafeRawBufferPointer) {
-        if let deadlineMs { client.armDeadline(milliseconds: deadlineMs) }
-        client.noteProgress()
-        client.armTimeout(milliseconds: snapshot.config.timeouts.idle.milliseconds)
+        withClient { client in
+            if let deadlineMs { client.armDeadline(milliseconds: deadlineMs) }
+            client.noteProgress()
+            client.armTimeout(milliseconds: snapshot.config.timeouts.idle.milliseconds)
+        }
         record.attempts += 1
         record.upstreamStartedAt = worker.loop.now
         worker.exchangeStarted(&record, server: server)
@@ -193,14 +203,16 @@ final class ProxyExchange {
 
     /// The upstream socket became readable or writable.
     func upstreamReady() {
-        guard let connection, !machine.isFinished else { return }
-        if !connection.flush() {
-            perform(machine.upstreamClosed("the upstream connection failed while sending the request"))
-            return
+        withClient { client in
+            guard let connection, !machine.isFinished else { return }
+            if !connection.flush() {
+                perform(machine.upstreamClosed("the upstream connection failed while sending the request"))
+                return
+            }
+            // The client side pumps the body and reads more of it as room appears.
+            if !requestBodyDone { client.drive() }
+            if !machine.isFinished { readResponse() }
         }
-        // The client side pumps the body and reads more of it as room appears.
-        if !requestBodyDone { client.drive() }
-        if !machine.isFinished { readResponse() }
     }
 
     // MARK: Request body: client → upstream
@@ -283,38 +295,40 @@ final class ProxyExchange {
     // MARK: Response: upstream → client
 
     private func readResponse() {
-        guard let connection else { return }
-        while !machine.isFinished {
-            if machine.state == .awaitingResponseHead {
-                if !connection.input.isEmpty, parseResponseHead(connection) { continue }
-                if machine.isFinished { return }
-            } else {
-                pumpResponseBody(connection)
-                if machine.isFinished || responseDone { return }
-                if client.output.writableCount < 1024 && !client.output.isEmpty { return }  // backpressure
-            }
-            guard connection.readable else { return }
-            switch connection.input.fill(from: connection.fd) {
-            case .progressed(let drained):
-                if drained && !connection.hangupSeen { connection.readable = false }
-                client.noteProgress()
-            case .wouldBlock:
-                connection.readable = false
-                return
-            case .bufferFull:
+        withClient { client in
+            guard let connection else { return }
+            while !machine.isFinished {
                 if machine.state == .awaitingResponseHead {
-                    perform(machine.upstreamBadResponse("the response header is too large"))
+                    if !connection.input.isEmpty, parseResponseHead(connection) { continue }
+                    if machine.isFinished { return }
+                } else {
+                    pumpResponseBody(connection)
+                    if machine.isFinished || responseDone { return }
+                    if client.output.writableCount < 1024 && !client.output.isEmpty { return }  // backpressure
                 }
-                return
-            case .endOfStream:
-                connection.readable = false
-                upstreamEnded()
-                return
-            case .failed(let error):
-                connection.readable = false
-                record.upstreamFailed = true
-                perform(machine.upstreamClosed("the upstream connection failed: \(error.reason)"))
-                return
+                guard connection.readable else { return }
+                switch connection.input.fill(from: connection.fd) {
+                case .progressed(let drained):
+                    if drained && !connection.hangupSeen { connection.readable = false }
+                    client.noteProgress()
+                case .wouldBlock:
+                    connection.readable = false
+                    return
+                case .bufferFull:
+                    if machine.state == .awaitingResponseHead {
+                        perform(machine.upstreamBadResponse("the response header is too large"))
+                    }
+                    return
+                case .endOfStream:
+                    connection.readable = false
+                    upstreamEnded()
+                    return
+                case .failed(let error):
+                    connection.readable = false
+                    record.upstreamFailed = true
+                    perform(machine.upstreamClosed("the upstream connection failed: \(error.reason)"))
+                    return
+                }
             }
         }
     }
@@ -337,115 +351,121 @@ final class ProxyExchange {
 
     /// Parses a response head; true when one (interim or final) was consumed.
     private func parseResponseHead(_ connection: UpstreamConnection) -> Bool {
-        let result: HeadParseResult<ResponseHead>
-        do {
-            result = try responseParser.parse(connection.input.readable, fieldStorage: &worker.fieldStorage)
-        } catch {
-            record.upstreamFailed = true
-            perform(machine.upstreamBadResponse("the upstream sent a malformed response"))
-            return false
-        }
-        guard case .complete(let head) = result else { return false }
-        if head.isInformational {
-            if head.status == 101 {
-                perform(
-                    machine.upstreamBadResponse("the upstream switched protocols without an upgrade request"))
+        withClient { client in
+            let result: HeadParseResult<ResponseHead>
+            do {
+                result = try responseParser.parse(
+                    connection.input.readable, fieldStorage: &worker.fieldStorage)
+            } catch {
+                record.upstreamFailed = true
+                perform(machine.upstreamBadResponse("the upstream sent a malformed response"))
                 return false
             }
-            // 100 is dropped: the gateway answered the client's expectation itself. Other
-            // 1xx (e.g. 103 Early Hints) reach HTTP/1.1 clients only (SPEC 4).
-            if head.status != 100 && clientVersion == .http11 {
-                worker.responseHeadWriter.reset()
-                ResponseHeadWriter.writeInterim(
-                    head, from: connection.input.readable, into: &worker.responseHeadWriter)
-                client.enqueue(worker.responseHeadWriter.bytes)
+            guard case .complete(let head) = result else { return false }
+            if head.isInformational {
+                if head.status == 101 {
+                    perform(
+                        machine.upstreamBadResponse(
+                            "the upstream switched protocols without an upgrade request"))
+                    return false
+                }
+                // 100 is dropped: the gateway answered the client's expectation itself. Other
+                // 1xx (e.g. 103 Early Hints) reach HTTP/1.1 clients only (SPEC 4).
+                if head.status != 100 && clientVersion == .http11 {
+                    worker.responseHeadWriter.reset()
+                    ResponseHeadWriter.writeInterim(
+                        head, from: connection.input.readable, into: &worker.responseHeadWriter)
+                    client.enqueue(worker.responseHeadWriter.bytes)
+                }
+                connection.input.consume(head.headLength)
+                responseParser.reset()
+                return true
             }
-            connection.input.consume(head.headLength)
-            responseParser.reset()
-            return true
-        }
-        guard machine.responseHeadReceived() == .forwardResponseHead else { return false }
-        record.status = head.status
-        record.upstreamHeadAt = worker.loop.now
-        let framing = head.framing(requestMethod: requestMethod)
-        responseDecoder.reset(framing: framing)
-        responseDecoderIsCloseDelimited = framing == .untilClose
-        if head.connectionClose || framing == .untilClose
-            || head.version == .http10 && !head.connectionKeepAlive
-        {
-            upstreamReusable = false
-        }
-        switch framing {
-        case .none:
-            responseFraming = .none
-        case .contentLength:
-            responseFraming = .contentLength
-        case .chunked, .untilClose:
-            if clientVersion == .http11 {
-                responseFraming = .chunked
-            } else {
-                responseFraming = .closeDelimited
+            guard machine.responseHeadReceived() == .forwardResponseHead else { return false }
+            record.status = head.status
+            record.upstreamHeadAt = worker.loop.now
+            let framing = head.framing(requestMethod: requestMethod)
+            responseDecoder.reset(framing: framing)
+            responseDecoderIsCloseDelimited = framing == .untilClose
+            if head.connectionClose || framing == .untilClose
+                || head.version == .http10 && !head.connectionKeepAlive
+            {
+                upstreamReusable = false
+            }
+            switch framing {
+            case .none:
+                responseFraming = .none
+            case .contentLength:
+                responseFraming = .contentLength
+            case .chunked, .untilClose:
+                if clientVersion == .http11 {
+                    responseFraming = .chunked
+                } else {
+                    responseFraming = .closeDelimited
+                    clientKeepAlive = false
+                }
+            }
+            if !requestBodyDone && !client.peerClosed {
+                // An early answer: the rest of the request body is never read, so the client
+                // connection cannot carry another request.
                 clientKeepAlive = false
             }
+            if worker.isDraining && (!requestBodyDone || client.input.isEmpty) {
+                clientKeepAlive = false  // the connection's last response during a drain (SPEC 10)
+            }
+            worker.responseHeadWriter.reset()
+            ResponseHeadWriter.writeFinal(
+                head, from: connection.input.readable, framing: responseFraming, exchange: self,
+                closeClient: !clientKeepAlive, into: &worker.responseHeadWriter)
+            connection.input.consume(head.headLength)
+            // Not flushed yet: the body that is already buffered goes out in the same write.
+            client.enqueue(worker.responseHeadWriter.bytes, flush: false)
+            if framing == .none {
+                responseDone = true
+                client.flush()
+                finishResponseBody()
+            }
+            return true
         }
-        if !requestBodyDone && !client.peerClosed {
-            // An early answer: the rest of the request body is never read, so the client
-            // connection cannot carry another request.
-            clientKeepAlive = false
-        }
-        if worker.isDraining && (!requestBodyDone || client.input.isEmpty) {
-            clientKeepAlive = false  // the connection's last response during a drain (SPEC 10)
-        }
-        worker.responseHeadWriter.reset()
-        ResponseHeadWriter.writeFinal(
-            head, from: connection.input.readable, framing: responseFraming, exchange: self,
-            closeClient: !clientKeepAlive, into: &worker.responseHeadWriter)
-        connection.input.consume(head.headLength)
-        // Not flushed yet: the body that is already buffered goes out in the same write.
-        client.enqueue(worker.responseHeadWriter.bytes, flush: false)
-        if framing == .none {
-            responseDone = true
-            client.flush()
-            finishResponseBody()
-        }
-        return true
     }
 
     private func pumpResponseBody(_ connection: UpstreamConnection) {
-        while !responseDone && !connection.input.isEmpty {
-            client.output.makeRoom(atLeast: client.output.capacity / 2)
-            let room = client.output.writableCount - 32
-            if room <= 0 { break }
-            let available = connection.input.readable
-            let slice = UnsafeRawBufferPointer(rebasing: available[0..<min(available.count, room)])
-            let step: BodyStep
-            do {
-                step = try responseDecoder.decode(slice)
-            } catch {
-                record.upstreamFailed = true
-                perform(machine.upstreamBadResponse("the upstream sent a malformed body"))
-                return
-            }
-            if let range = step.data {
-                if responseFraming == .chunked { client.output.appendChunkHeader(size: range.count) }
-                client.output.append(UnsafeRawBufferPointer(rebasing: slice[range]))
-                if responseFraming == .chunked { client.output.appendCRLF() }
-                record.bytesOut += range.count
-            }
-            connection.input.consume(step.consumed)
-            if step.isComplete {
-                if responseFraming == .chunked {
-                    var last: [UInt8] = []
-                    HTTP1Writer.lastChunk(trailers: forwardableTrailers(step.trailers), into: &last)
-                    last.withUnsafeBytes { client.output.append($0) }
+        withClient { client in
+            while !responseDone && !connection.input.isEmpty {
+                client.output.makeRoom(atLeast: client.output.capacity / 2)
+                let room = client.output.writableCount - 32
+                if room <= 0 { break }
+                let available = connection.input.readable
+                let slice = UnsafeRawBufferPointer(rebasing: available[0..<min(available.count, room)])
+                let step: BodyStep
+                do {
+                    step = try responseDecoder.decode(slice)
+                } catch {
+                    record.upstreamFailed = true
+                    perform(machine.upstreamBadResponse("the upstream sent a malformed body"))
+                    return
                 }
-                responseDone = true
-                break
+                if let range = step.data {
+                    if responseFraming == .chunked { client.output.appendChunkHeader(size: range.count) }
+                    client.output.append(UnsafeRawBufferPointer(rebasing: slice[range]))
+                    if responseFraming == .chunked { client.output.appendCRLF() }
+                    record.bytesOut += range.count
+                }
+                connection.input.consume(step.consumed)
+                if step.isComplete {
+                    if responseFraming == .chunked {
+                        var last: [UInt8] = []
+                        HTTP1Writer.lastChunk(trailers: forwardableTrailers(step.trailers), into: &last)
+                        last.withUnsafeBytes { client.output.append($0) }
+                    }
+                    responseDone = true
+                    break
+                }
+                if step.consumed == 0 && step.data == nil { break }
             }
-            if step.consumed == 0 && step.data == nil { break }
+            guard client.flush() else { return }
+            if responseDone { finishResponseBody() }
         }
-        guard client.flush() else { return }
-        if responseDone { finishResponseBody() }
     }
 
     private func finishResponseBody() {
@@ -468,22 +488,24 @@ final class ProxyExchange {
     // MARK: Ending
 
     private func complete() {
-        let reusable = upstreamReusable && requestBodyDone && !responseDecoderIsCloseDelimited
-        guard case .finish(let reuse) = machine.responseComplete(reusable: reusable) else { return }
-        client.disarmDeadline()
-        if let connection {
-            self.connection = nil
-            if reuse && !worker.isDraining {
-                worker.pool.put(
-                    connection, maxIdle: upstream.maxIdlePerServer, idleTimeoutMs: upstream.idleTimeoutMs)
-            } else {
-                connection.close()
+        withClient { client in
+            let reusable = upstreamReusable && requestBodyDone && !responseDecoderIsCloseDelimited
+            guard case .finish(let reuse) = machine.responseComplete(reusable: reusable) else { return }
+            client.disarmDeadline()
+            if let connection {
+                self.connection = nil
+                if reuse && !worker.isDraining {
+                    worker.pool.put(
+                        connection, maxIdle: upstream.maxIdlePerServer, idleTimeoutMs: upstream.idleTimeoutMs)
+                } else {
+                    connection.close()
+                }
             }
+            finishRecord(status: record.status, error: nil)
+            let closeClient = !clientKeepAlive || responseFraming == .closeDelimited || !requestBodyDone
+            client.finishRequest(close: closeClient)
+            retire()
         }
-        finishRecord(status: record.status, error: nil)
-        let closeClient = !clientKeepAlive || responseFraming == .closeDelimited || !requestBodyDone
-        client.finishRequest(close: closeClient)
-        retire()
     }
 
     func clientGone() {

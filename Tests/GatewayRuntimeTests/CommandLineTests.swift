@@ -94,7 +94,7 @@ import Testing
         let config = try TempConfig(
             gatewayConfig(
                 upstream: upstream.address,
-                extra: #""limits":{"maxRequestBodyBytes":0},"accessLog":{"path":"off"},"#))
+                extra: #""limits":{"maxRequestBodyBytes":0},"accessLog":{"path":"stdout"},"#))
         let process = try ProcessRunner(executable: try portico(), arguments: ["--config", config.path])
         let line = try process.waitForLine(containing: "listening", in: .stderr, timeout: .seconds(20))
         let port = try #require(UInt16(line.split(separator: "port=").last ?? ""))
@@ -103,7 +103,9 @@ import Testing
         try client.send("POST /upload HTTP/1.1\r\nHost: test\r\nContent-Length: \(total)\r\n\r\n")
         try client.send(repeating: UInt8(ascii: "z"), count: total)
         let response = try client.readResponse()
-        #expect(response.status == 200)
+        #expect(
+            response.status == 200,
+            "\(String(decoding: response.body, as: UTF8.self)) \(process.output(.stdout))")
         #expect(upstream.bodyByteCount == total)
         let rss = try #require(residentKiB(of: process.pid))
         #expect(rss < 64 * 1024, "gateway RSS \(rss) KiB after streaming 100 MiB")
