@@ -206,7 +206,7 @@ enum AccessLogLine {
         key(#","bytesOut":"#)
         HTTP1Writer.appendDecimal(UInt64(max(0, record.bytesOut)), into: &out)
         key(#","error":"#)
-        string(record.error?.code)
+        string(record.errorKind?.code)
         out.append(contentsOf: "}\n".utf8)
     }
 }

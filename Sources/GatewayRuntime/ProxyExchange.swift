@@ -86,7 +86,8 @@ final class ProxyExchange {
     /// its field storage).
     func reuse(
         client: ClientConnection, snapshot: RuntimeSnapshot, route: RuntimeRoute, upstream: RuntimeUpstream,
-        server: RuntimeServer, head: RequestHead, record: RequestRecord
+        server: RuntimeServer, head: RequestHead, requestID: RequestID, startedAt: UInt64,
+        logDetails: RequestLogDetails?
     ) {
         self.clientRef = Unmanaged.passUnretained(client)
         if self.snapshot !== snapshot {
@@ -97,7 +98,7 @@ final class ProxyExchange {
         self.route = route
         self.upstream = upstream
         self.server = server
-        self.record = record
+        record.restart(requestID: requestID, startedAt: startedAt, logDetails: logDetails)
         machine = ExchangeStateMachine()
         responseParser.reset()
         responseFraming = .none
@@ -111,6 +112,9 @@ final class ProxyExchange {
     }
 
     private func prepare(for head: RequestHead) {
+        record.route = route
+        record.upstream = upstream
+        record.server = server
         requestDecoder.reset(framing: head.framing)
         responseDecoder.reset(framing: .none)
         requestHasBody = head.framing != .none && head.framing != .contentLength(0)
@@ -584,7 +588,7 @@ final class ProxyExchange {
         guard !recorded else { return }
         recorded = true
         record.status = status
-        record.error = error
+        record.errorKind = error?.kind
         worker.recordExchange(record)
     }
 }

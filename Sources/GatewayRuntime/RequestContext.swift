@@ -16,7 +16,7 @@ struct RequestContext {
 /// reference counted on the usual path.
 struct RequestRecord {
     var requestID: RequestID
-    let startedAt: UInt64
+    var startedAt: UInt64
     /// Only what the access log alone needs; nil while it is off.
     var logDetails: RequestLogDetails?
     // Unretained: these belong to the snapshot the request runs under, which the exchange
@@ -45,16 +45,37 @@ struct RequestRecord {
     var upstreamHeadAt: UInt64 = 0
     var bytesIn = 0
     var bytesOut = 0
-    var error: ProxyError?
+    var errorKind: ProxyError.Kind?
     var cancelled = false
     /// The attempt failed on the upstream side (connect, reset, malformed, timeout).
     var upstreamFailed = false
     /// The server stat slot of the attempt in progress (see `Worker.exchangeStarted`).
     var serverSlot: Int?
 
-    init(requestID: RequestID, startedAt: UInt64) {
+    init(requestID: RequestID, startedAt: UInt64, logDetails: RequestLogDetails?) {
         self.requestID = requestID
         self.startedAt = startedAt
+        self.logDetails = logDetails
+    }
+
+    /// Starts the record over for another request, in place.
+    mutating func restart(requestID: RequestID, startedAt: UInt64, logDetails: RequestLogDetails?) {
+        self.requestID = requestID
+        self.startedAt = startedAt
+        self.logDetails = logDetails
+        routeRef = nil
+        upstreamRef = nil
+        serverRef = nil
+        status = 0
+        attempts = 0
+        upstreamStartedAt = 0
+        upstreamHeadAt = 0
+        bytesIn = 0
+        bytesOut = 0
+        errorKind = nil
+        cancelled = false
+        upstreamFailed = false
+        serverSlot = nil
     }
 }
 

@@ -102,15 +102,24 @@ final class Worker: DeferredHandler {
         let snapshot = self.snapshot
         let bytes = client.input.readable
         let requestID = clientRequestID(head, bytes) ?? newRequestID()
-        var record = RequestRecord(requestID: requestID, startedAt: loop.now)
+        let startedAt = loop.now
         stats.process.requestsTotal += 1
         stats.process.requestsActive += 1
+        var logDetails: RequestLogDetails?
         if shared.accessLog.isEnabled {
-            record.logDetails = RequestLogDetails(
+            logDetails = RequestLogDetails(
                 clientIP: clientIP(client, head: head, bytes: bytes),
                 method: Array(head.methodSpan.bytes(in: bytes)),
                 host: head.host.map { Array($0.bytes(in: bytes)) } ?? [],
                 target: Array(head.target.bytes(in: bytes)))
+        }
+        // Requests answered here get a record made on the spot; a proxied one starts the
+        // record kept inside its exchange (no copy of the record per request).
+        func record(_ route: RuntimeRoute? = nil, _ upstream: RuntimeUpstream? = nil) -> RequestRecord {
+            var record = RequestRecord(requestID: requestID, startedAt: startedAt, logDetails: logDetails)
+            record.route = route
+            record.upstream = upstream
+            return record
         }
 
         // Path normalization (SPEC 5) before routing; the normalized path is what is forwarded.
@@ -124,7 +133,7 @@ final class Worker: DeferredHandler {
         do {
             normalized = try RequestTarget.normalizePath(rawPath)
         } catch {
-            reject(ClientConnection.proxyError(for: error), head: head, client: client, record: &record)
+            reject(ClientConnection.proxyError(for: error), head: head, client: client, record: record())
             return
         }
 
@@ -143,11 +152,10 @@ final class Worker: DeferredHandler {
         guard let routeIndex else {
             reject(
                 ProxyError(.noRoute, "no route matches the request"), head: head, client: client,
-                record: &record)
+                record: record())
             return
         }
         let route = snapshot.routes[routeIndex]
-        record.route = route
         stats.routes[route.statSlot].requests += 1
 
         switch route.action {
@@ -155,6 +163,7 @@ final class Worker: DeferredHandler {
             // A request body is not read for a direct response, so the connection cannot be reused.
             let close = !head.isKeepAlive || (head.framing != .none && head.framing != .contentLength(0))
             client.input.consume(head.headLength)
+            var record = record(route)
             record.status = status
             client.writeResponse(
                 status: status, body: body, contentType: contentType,
@@ -163,23 +172,21 @@ final class Worker: DeferredHandler {
             recordExchange(record)
         case .upstream(let upstreamIndex):
             let upstream = snapshot.upstreams[upstreamIndex]
-            record.upstream = upstream
             if case .contentLength(let length) = head.framing, snapshot.config.limits.maxRequestBodyBytes > 0,
                 length > UInt64(snapshot.config.limits.maxRequestBodyBytes)
             {
                 reject(
                     ProxyError(.payloadTooLarge, "the request body is too large"), head: head, client: client,
-                    record: &record)
+                    record: record(route, upstream))
                 return
             }
             guard let serverIndex = balancers[upstreamIndex].pick(excluding: { _ in false }) else {
                 reject(
                     ProxyError(.noHealthyUpstream, "no server is available"), head: head, client: client,
-                    record: &record)
+                    record: record(route, upstream))
                 return
             }
             let server = upstream.servers[serverIndex]
-            record.server = server
             let timeoutHeader = head.fields.first { $0.known == .xRequestTimeoutMs }.map {
                 $0.value.bytes(in: bytes)
             }
@@ -201,12 +208,13 @@ final class Worker: DeferredHandler {
             if let spare = spareExchanges.popLast() {
                 spare.reuse(
                     client: client, snapshot: snapshot, route: route, upstream: upstream, server: server,
-                    head: head, record: record)
+                    head: head, requestID: requestID, startedAt: startedAt, logDetails: logDetails)
                 exchange = spare
             } else {
                 exchange = ProxyExchange(
                     client: client, worker: self, snapshot: snapshot, route: route, upstream: upstream,
-                    server: server, head: head, record: record)
+                    server: server, head: head,
+                    record: RequestRecord(requestID: requestID, startedAt: startedAt, logDetails: logDetails))
             }
             client.exchange = exchange
             client.phase = .exchanging
@@ -253,12 +261,12 @@ final class Worker: DeferredHandler {
     private static let rootPath: [UInt8] = [UInt8(ascii: "/")]
 
     private func reject(
-        _ error: ProxyError, head: RequestHead, client: ClientConnection, record: inout RequestRecord
+        _ error: ProxyError, head: RequestHead, client: ClientConnection, record: consuming RequestRecord
     ) {
         client.input.consume(head.headLength)
         let unreadBody = head.framing != .none && head.framing != .contentLength(0)
         record.status = error.status
-        record.error = error
+        record.errorKind = error.kind
         client.respondWithError(error, request: Self.context(head, record.requestID), closing: unreadBody)
         recordExchange(record)
     }
@@ -314,7 +322,7 @@ final class Worker: DeferredHandler {
             stats.routes[slot].recordResponse(status: record.status)
             stats.routes[slot].recordLatency(
                 nanoseconds: now &- record.startedAt, at: Instant(nanoseconds: now))
-            if record.error?.kind == .deadlineExceeded { stats.routes[slot].timeouts += 1 }
+            if record.errorKind == .deadlineExceeded { stats.routes[slot].timeouts += 1 }
             if record.cancelled { stats.routes[slot].cancelled += 1 }
         }
         if let slot = record.upstream?.statSlot, record.attempts > 0 {
@@ -343,12 +351,12 @@ final class Worker: DeferredHandler {
     /// A request that failed before its head could be parsed (400, 408, 414, 431, ...).
     func recordUnparsedRequest(status: Int, error: ProxyError, requestID: RequestID, client: ClientConnection)
     {
-        var record = RequestRecord(requestID: requestID, startedAt: loop.now)
+        var record = RequestRecord(requestID: requestID, startedAt: loop.now, logDetails: nil)
         if shared.accessLog.isEnabled {
             record.logDetails = RequestLogDetails(clientIP: client.peerText, method: [], host: [], target: [])
         }
         record.status = status
-        record.error = error
+        record.errorKind = error.kind
         stats.process.requestsTotal += 1
         shared.accessLog.write(record, now: loop.now)
     }

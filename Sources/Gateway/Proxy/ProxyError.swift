@@ -56,26 +56,7 @@ public struct ProxyError: Error, Sendable, Equatable {
     }
 
     /// The code in the JSON body and in `X-Gateway-Error`.
-    public var code: String {
-        switch kind {
-        case .badRequest: return "bad_request"
-        case .noRoute: return "no_route"
-        case .requestTimeout: return "request_timeout"
-        case .payloadTooLarge: return "payload_too_large"
-        case .uriTooLong: return "uri_too_long"
-        case .headersTooLarge: return "headers_too_large"
-        case .rateLimited: return "rate_limited"
-        case .notImplemented: return "not_implemented"
-        case .versionNotSupported: return "version_not_supported"
-        case .upstreamConnectFailed: return "upstream_connect_failed"
-        case .upstreamReset: return "upstream_reset"
-        case .upstreamBadResponse: return "upstream_bad_response"
-        case .noHealthyUpstream: return "no_healthy_upstream"
-        case .circuitOpen: return "circuit_open"
-        case .upstreamOverloaded: return "upstream_overloaded"
-        case .deadlineExceeded: return "deadline_exceeded"
-        }
-    }
+    public var code: String { kind.code }
 
     public var origin: Origin {
         switch kind {
@@ -99,6 +80,30 @@ public struct ProxyError: Error, Sendable, Equatable {
             return true
         default:
             return false
+        }
+    }
+}
+
+extension ProxyError.Kind {
+    /// The code in the JSON body, in `X-Gateway-Error` and in the access log.
+    public var code: String {
+        switch self {
+        case .badRequest: return "bad_request"
+        case .noRoute: return "no_route"
+        case .requestTimeout: return "request_timeout"
+        case .payloadTooLarge: return "payload_too_large"
+        case .uriTooLong: return "uri_too_long"
+        case .headersTooLarge: return "headers_too_large"
+        case .rateLimited: return "rate_limited"
+        case .notImplemented: return "not_implemented"
+        case .versionNotSupported: return "version_not_supported"
+        case .upstreamConnectFailed: return "upstream_connect_failed"
+        case .upstreamReset: return "upstream_reset"
+        case .upstreamBadResponse: return "upstream_bad_response"
+        case .noHealthyUpstream: return "no_healthy_upstream"
+        case .circuitOpen: return "circuit_open"
+        case .upstreamOverloaded: return "upstream_overloaded"
+        case .deadlineExceeded: return "deadline_exceeded"
         }
     }
 }
