@@ -6,19 +6,16 @@ import HTTP1
 /// X-Forwarded-*, X-Request-Id, Via, the route's header rules, and new framing fields.
 ///
 /// Writes straight into `out` (a buffer the worker reuses), with no array per field.
-struct UpstreamRequestHead {
-    let head: RequestHead
-    /// The client's bytes the head's spans point into.
-    let bytes: UnsafeRawBufferPointer
-    let route: RuntimeRoute
-    let peerTrusted: Bool
-    let requestID: RequestID
-    let deadlineMs: Int?
-    /// The connection's peer, appended to X-Forwarded-For.
-    let peerAddress: String
-
-    /// Appends the head with `target` as the request target.
-    func write(into out: inout HeadWriter, target: UnsafeRawBufferPointer) {
+/// A namespace, not a value: the head and the rest are passed in (borrowed), so writing one
+/// copies nothing and touches no reference count.
+enum UpstreamRequestHead {
+    /// Appends the head with `target` as the request target. `bytes` are the client's bytes
+    /// the head's spans point into; `peerAddress` is appended to X-Forwarded-For.
+    static func write(
+        _ head: borrowing RequestHead, bytes: UnsafeRawBufferPointer, route: RuntimeRoute, peerTrusted: Bool,
+        requestID: borrowing RequestID, deadlineMs: Int?, peerAddress: borrowing String,
+        target: UnsafeRawBufferPointer, into out: inout HeadWriter
+    ) {
         out.append(head.methodSpan.bytes(in: bytes))
         out.append(byte: 0x20)
         out.append(target)
@@ -57,7 +54,7 @@ struct UpstreamRequestHead {
                 if field.known.isHopByHop { continue }
             }
             let name = field.name.bytes(in: bytes)
-            if hasConnectionField && isListedInConnection(name) { continue }
+            if hasConnectionField && isListedInConnection(name, head, bytes) { continue }
             if !rules.isEmpty && rules.drops(name) { continue }
             out.field(name, field.value.bytes(in: bytes))
         }
@@ -71,7 +68,7 @@ struct UpstreamRequestHead {
                 out.append(", ")
             }
         }
-        var peer = peerAddress  // an IP fits a small string: no allocation
+        var peer = copy peerAddress  // an IP fits a small string: no allocation
         peer.withUTF8 { out.append(UnsafeRawBufferPointer($0)) }
         out.appendCRLF()
         if !keptProto {
@@ -109,7 +106,9 @@ struct UpstreamRequestHead {
     }
 
     /// Whether `name` is listed in a Connection field (RFC 9110 §7.6.1).
-    private func isListedInConnection(_ name: UnsafeRawBufferPointer) -> Bool {
+    private static func isListedInConnection(
+        _ name: UnsafeRawBufferPointer, _ head: borrowing RequestHead, _ bytes: UnsafeRawBufferPointer
+    ) -> Bool {
         var listed = false
         for field in head.fields where field.known == .connection {
             Bytes.forEachListElement(field.value.bytes(in: bytes)) { token in

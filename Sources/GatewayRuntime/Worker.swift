@@ -192,16 +192,18 @@ final class Worker: DeferredHandler {
             }
             let deadlineMs = DeadlineMath.budgetMilliseconds(
                 routeTimeoutMs: route.timeoutMs, clientHeader: timeoutHeader)
-            let writer = UpstreamRequestHead(
-                head: head, bytes: bytes, route: route, peerTrusted: peerIsTrusted(client),
-                requestID: requestID,
-                deadlineMs: deadlineMs, peerAddress: client.peerText)
             requestHeadWriter.reset()
             withPath(normalized, rawPath, slash: head.originTargetNeedsSlash) { path in
                 targetScratch.removeAll(keepingCapacity: true)
                 snapshot.routeTable.appendForwardTarget(
                     route: route.index, path: path, query: query, to: &targetScratch)
-                targetScratch.withUnsafeBytes { writer.write(into: &requestHeadWriter, target: $0) }
+                targetScratch.withUnsafeBytes { target in
+                    UpstreamRequestHead.write(
+                        head, bytes: bytes, route: route, peerTrusted: peerIsTrusted(client),
+                        requestID: requestID,
+                        deadlineMs: deadlineMs, peerAddress: client.peerText, target: target,
+                        into: &requestHeadWriter)
+                }
             }
             client.input.consume(head.headLength)
             let exchange: ProxyExchange
