@@ -56,6 +56,8 @@ final class ProxyExchange {
     private var recorded = false
     /// Handed back to the worker for another request (see `Worker.retire`).
     private var retired = false
+    /// The loop iteration it was retired in (see `Worker.retire`).
+    var retiredIteration: UInt64 = 0
 
     /// How the response body is framed towards the client.
     enum ResponseFraming {

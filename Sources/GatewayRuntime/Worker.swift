@@ -4,7 +4,7 @@ import Reactor
 
 /// One event-loop thread and everything it owns: its listening sockets, client
 /// connections, upstream pools, balancer state and the snapshot it serves with.
-final class Worker: DeferredHandler {
+final class Worker {
     let index: Int
     let loop: EventLoop
     let shared: GatewayShared
@@ -35,7 +35,6 @@ final class Worker: DeferredHandler {
     private var targetScratch: [UInt8] = []
     /// Finished exchanges ready for another request (see `retire`).
     private var spareExchanges: [ProxyExchange] = []
-    private var retiredExchanges: [ProxyExchange] = []
     private static let maxSpareExchanges = 1024
     var random = FastRandom()
     private(set) var isDraining = false
@@ -207,7 +206,7 @@ final class Worker: DeferredHandler {
             }
             client.input.consume(head.headLength)
             let exchange: ProxyExchange
-            if let spare = spareExchanges.popLast() {
+            if let spare = takeSpareExchange() {
                 spare.reuse(
                     client: client, snapshot: snapshot, route: route, upstream: upstream, server: server,
                     head: head, requestID: requestID, startedAt: startedAt, logDetails: logDetails)
@@ -231,21 +230,29 @@ final class Worker: DeferredHandler {
 
     // MARK: Exchange reuse
 
-    /// A finished exchange. It goes back to `spareExchanges` only at the next deferred pass,
-    /// where no exchange method is on the stack, so one can never be reused while a call on
-    /// its previous request is still unwinding.
+    /// A finished exchange, kept for another request. It is stamped with the loop iteration
+    /// it finished in and reused only in a later one: by then every call on its previous
+    /// request has returned to the loop, so it can never be reused while one is unwinding.
     func retire(_ exchange: ProxyExchange) {
         guard !isClosed else { return }  // nothing more is served; keep no cycle alive
-        if retiredExchanges.isEmpty { loop.deferToNextIteration(self) }
-        retiredExchanges.append(exchange)
+        guard spareExchanges.count < Self.maxSpareExchanges else { return }
+        exchange.retiredIteration = loop.iteration
+        spareExchanges.append(exchange)
     }
 
-    func runDeferred() {
-        for exchange in retiredExchanges
-        where exchange.snapshot === snapshot && spareExchanges.count < Self.maxSpareExchanges {
-            spareExchanges.append(exchange)
+    /// The most recently retired exchange that finished before this loop iteration.
+    private func takeSpareExchange() -> ProxyExchange? {
+        var index = spareExchanges.count - 1
+        let current = loop.iteration
+        // Skips only the exchanges retired in this iteration (at most one per event).
+        while index >= 0 {
+            if spareExchanges[index].retiredIteration != current {
+                spareExchanges.swapAt(index, spareExchanges.count - 1)
+                return spareExchanges.removeLast()
+            }
+            index -= 1
         }
-        retiredExchanges.removeAll(keepingCapacity: true)
+        return nil
     }
 
     /// Calls `body` with the path to route on: the normalized copy when normalization
@@ -430,7 +437,6 @@ final class Worker: DeferredHandler {
         for client in Array(clients.values) { client.close() }
         pool.closeAll()
         spareExchanges.removeAll()
-        retiredExchanges.removeAll()
     }
 
     private func checkDrained() {

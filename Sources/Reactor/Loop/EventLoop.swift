@@ -8,9 +8,10 @@ import Synchronization
 /// Everything except `execute(_:)`, `stop()` and `isCurrent` is loop-confined: call it
 /// only from the loop's own thread (from a handler, a timer or a task).
 public final class EventLoop: @unchecked Sendable {
-    // @unchecked Sendable: the only members touched from other threads are `tasks` (a Mutex),
-    // `wakeFD` (an eventfd, written with write(2), which is thread-safe) and `stopRequested`
-    // (an Atomic). All other state is confined to the loop thread.
+    // @unchecked Sendable: the only members touched from other threads are `tasks` (a Mutex)
+    // and its `hasTasks` flag (an Atomic), `wakeFD` (an eventfd, written with write(2), which
+    // is thread-safe) and `stopRequested` (an Atomic). All other state is confined to the
+    // loop thread.
 
     private let epollFD: Int32
     private let wakeFD: Int32
@@ -19,6 +20,7 @@ public final class EventLoop: @unchecked Sendable {
     private var deferred: [any DeferredHandler] = []
     private var deferredSpare: [any DeferredHandler] = []
     private let tasks = Mutex<[@Sendable () -> Void]>([])
+    private let hasTasks = Atomic<Bool>(false)
     private let stopRequested = Atomic<Bool>(false)
     private let wakePending = Atomic<Bool>(false)
     private var threadID: pthread_t?
@@ -28,6 +30,9 @@ public final class EventLoop: @unchecked Sendable {
 
     /// Monotonic nanoseconds, read once per loop iteration (and after each wait).
     public private(set) var now: UInt64
+    /// Counts loop iterations. Work done in an earlier iteration has fully returned to the
+    /// loop, which lets owners recycle objects safely (see the gateway's exchange reuse).
+    public private(set) var iteration: UInt64 = 0
 
     private struct Slot {
         var handler: (any IOHandler)?
@@ -143,6 +148,7 @@ public final class EventLoop: @unchecked Sendable {
     /// Runs `task` on the loop thread soon. Safe from any thread.
     public func execute(_ task: @escaping @Sendable () -> Void) {
         tasks.withLock { $0.append(task) }
+        hasTasks.store(true, ordering: .releasing)
         wake()
     }
 
@@ -183,6 +189,7 @@ public final class EventLoop: @unchecked Sendable {
         }
         let count = clinux_epoll_wait(epollFD, events, Int32(maxEvents), timeout)
         now = monotonicNanoseconds()
+        iteration &+= 1
         if count > 0 {
             for i in 0..<Int(count) {
                 let event = events + i
@@ -218,6 +225,10 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     private func runTasks() {
+        // Most iterations have no task: one atomic load instead of a lock round trip. A task
+        // queued after the flag is cleared sets it again (and wakes the loop).
+        guard hasTasks.load(ordering: .acquiring) else { return }
+        hasTasks.store(false, ordering: .relaxed)
         let pending = tasks.withLock { queue -> [@Sendable () -> Void] in
             if queue.isEmpty { return [] }
             let taken = queue
