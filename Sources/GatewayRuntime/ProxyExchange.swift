@@ -310,7 +310,8 @@ final class ProxyExchange {
                 } else {
                     pumpResponseBody(connection)
                     if machine.isFinished || responseDone { return }
-                    if client.output.writableCount < 1024 && !client.output.isEmpty { return }  // backpressure
+                    // Backpressure: the client must take what is queued first.
+                    if client.output.writableCount < 1024 && !client.output.isEmpty { return }
                 }
                 guard connection.readable else { return }
                 switch connection.input.fill(from: connection.fd) {
