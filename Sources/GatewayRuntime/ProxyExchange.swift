@@ -46,6 +46,10 @@ final class ProxyExchange {
     private var responseDecoder = BodyDecoder(framing: .none)
     private var responseFraming = ResponseFraming.none
     private var responseDone = false
+    /// The response head is queued but not sent: its body had not arrived with it, and one
+    /// more read of the upstream decides whether they leave together (one segment, one
+    /// wakeup for the client) or the head goes alone right away (the read would block).
+    private var headHeldForBody = false
     private var upstreamReusable = true
     private var responseDecoderIsCloseDelimited = false
     private var requestMethod = HTTPMethod.get
@@ -105,6 +109,7 @@ final class ProxyExchange {
         responseParser.reset()
         responseFraming = .none
         responseDone = false
+        headHeldForBody = false
         upstreamReusable = true
         responseDecoderIsCloseDelimited = false
         requestBodyBytes = 0
@@ -320,6 +325,7 @@ final class ProxyExchange {
                     client.noteProgress()
                 case .wouldBlock:
                     connection.readable = false
+                    releaseHeldHead(client)
                     return
                 case .bufferFull:
                     if machine.state == .awaitingResponseHead {
@@ -340,8 +346,16 @@ final class ProxyExchange {
         }
     }
 
+    /// Sends a response head held back for its body (see `headHeldForBody`).
+    private func releaseHeldHead(_ client: ClientConnection) {
+        guard headHeldForBody else { return }
+        headHeldForBody = false
+        client.flush()
+    }
+
     /// The upstream closed its side.
     private func upstreamEnded() {
+        withClient { releaseHeldHead($0) }
         guard let connection else { return }
         if machine.state == .streamingResponse && responseFraming != .none
             && responseDecoderIsCloseDelimited
@@ -431,6 +445,9 @@ final class ProxyExchange {
                 responseDone = true
                 client.flush()
                 finishResponseBody()
+            } else if connection.input.isEmpty {
+                headHeldForBody = true
+                connection.readable = true  // the speculative read (see `headHeldForBody`)
             }
             return true
         }
@@ -438,6 +455,7 @@ final class ProxyExchange {
 
     private func pumpResponseBody(_ connection: UpstreamConnection) {
         withClient { client in
+            var moved = false
             while !responseDone && !connection.input.isEmpty {
                 client.output.makeRoom(atLeast: client.output.capacity / 2)
                 let room = client.output.writableCount - 32
@@ -459,6 +477,7 @@ final class ProxyExchange {
                     record.bytesOut += range.count
                 }
                 connection.input.consume(step.consumed)
+                moved = moved || step.consumed > 0
                 if step.isComplete {
                     if responseFraming == .chunked {
                         var last: [UInt8] = []
@@ -469,6 +488,10 @@ final class ProxyExchange {
                     break
                 }
                 if step.consumed == 0 && step.data == nil { break }
+            }
+            if headHeldForBody {
+                if !moved && !responseDone { return }  // the speculative read decides
+                headHeldForBody = false
             }
             guard client.flush() else { return }
             if responseDone { finishResponseBody() }

@@ -65,6 +65,26 @@ import Testing
         #expect(response.bodyByteCount == 64 * 64 * 1024)
     }
 
+    /// The head waits for its body only as long as a read of the upstream takes: a body that
+    /// comes later does not hold the head back.
+    @Test func forwardsResponseHeadBeforeALateBody() throws {
+        let bodyMayFollow = try TestLatch()
+        let upstream = try FakeUpstream(
+            handler: FakeHandler { _, writer in
+                try writer.writeHead(status: 200, headers: [("Content-Length", "5")])
+                try writer.wait(for: bodyMayFollow)
+                try writer.write(Array("later".utf8))
+            })
+        let gateway = try GatewayHarness.simple(upstream)
+        let client = try gateway.client()
+        try client.sendRequest(path: "/")
+        let head = try client.readHead(timeout: .seconds(5))
+        #expect(head.status == 200)
+        #expect(head.header("Content-Length") == "5")
+        bodyMayFollow.open()
+        #expect(try client.readBytes(count: 5, timeout: .seconds(5)) == Array("later".utf8))
+    }
+
     @Test func cancelsUpstreamExchangeWhenClientLeaves() throws {
         let sawClose = Mutex(false)
         let upstream = try FakeUpstream { _, writer in
