@@ -29,7 +29,13 @@ final class UpstreamConnection: IOHandler, TimerHandler {
     /// always detaches (sets this to nil) before it ends, and a weak reference would cost a
     /// side-table allocation per request.
     unowned(unsafe) var exchange: ProxyExchange?
+    /// Connect timeout while connecting, idle timeout while pooled. For the idle timeout it
+    /// is armed lazily (see `idleDue`), so pooling and reusing a connection on every request
+    /// costs no timer heap operation.
     let timer = LoopTimer()
+    /// When the pooled connection has been idle too long (monotonic ns), 0 when not pooled.
+    /// The timer may fire earlier (it is never moved later); it then re-checks this.
+    var idleDue: UInt64 = 0
 
     init(fd: Int32, worker: Worker, server: RuntimeServer, connected: Bool, bufferBytes: Int) {
         self.fd = fd
@@ -72,6 +78,11 @@ final class UpstreamConnection: IOHandler, TimerHandler {
         case .connecting:
             exchange?.upstreamConnectFailed("connect timed out")
         case .idle:
+            guard idleDue != 0 else { return }  // pooled without an idle timeout
+            if worker.loop.now < idleDue {
+                worker.loop.schedule(timer, noLaterThan: idleDue)
+                return
+            }
             worker.pool.discard(self)
         case .active, .closed:
             break

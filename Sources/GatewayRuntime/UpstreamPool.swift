@@ -16,7 +16,8 @@ final class UpstreamPool {
     func take(for server: RuntimeServer) -> UpstreamConnection? {
         let slot = server.statSlot
         guard slot < idle.count, let connection = idle[slot].popLast() else { return nil }
-        loop.cancel(connection.timer)
+        // The idle timer stays armed: when it fires on an active connection it does nothing.
+        connection.idleDue = 0
         connection.phase = .active
         return connection
     }
@@ -33,7 +34,10 @@ final class UpstreamPool {
         connection.phase = .idle
         connection.input.releaseIfEmpty()
         connection.output.releaseIfEmpty()
-        if idleTimeoutMs > 0 { loop.schedule(connection.timer, inMilliseconds: idleTimeoutMs) }
+        if idleTimeoutMs > 0 {
+            connection.idleDue = loop.now &+ UInt64(idleTimeoutMs) &* 1_000_000
+            loop.schedule(connection.timer, noLaterThan: connection.idleDue)
+        }
         idle[slot].append(connection)
     }
 
