@@ -15,9 +15,19 @@ final class ProxyExchange {
     private var clientRef: Unmanaged<ClientConnection>
     var client: ClientConnection { clientRef.takeUnretainedValue() }
 
+    /// The client without a retain: only inside a call that keeps the client alive, which
+    /// every entry from the client side does (the loop holds a handler during its events,
+    /// timers and deferred calls) and `holdingClient` does for entries from the upstream side.
     @inline(__always)
     private func withClient<R>(_ body: (ClientConnection) -> R) -> R {
         clientRef._withUnsafeGuaranteedRef(body)
+    }
+
+    /// Entries from the upstream side (its socket and timer events) hold the client here:
+    /// the exchange may close it, which can drop its last other reference mid-call.
+    @inline(__always)
+    private func holdingClient(_ body: () -> Void) {
+        withExtendedLifetime(clientRef.takeUnretainedValue()) { body() }
     }
     // Strong: a `let` is used without reference counting. The worker's spare list holds
     // exchanges; `Worker.closeAll` empties it, which ends that cycle.
@@ -194,35 +204,42 @@ final class ProxyExchange {
     // MARK: Upstream events
 
     func upstreamConnected() {
-        guard machine.connectionReady() == .sendRequest, let connection else { return }
-        if !pendingHead.isEmpty {
-            pendingHead.withUnsafeBytes { connection.output.append($0) }
-            pendingHead = []
+        holdingClient {
+            guard machine.connectionReady() == .sendRequest, let connection else { return }
+            if !pendingHead.isEmpty {
+                pendingHead.withUnsafeBytes { connection.output.append($0) }
+                pendingHead = []
+            }
+            if expectContinue && clientVersion == .http11 {
+                // The gateway answers the expectation itself once it can take the body (SPEC 4).
+                client.enqueue(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
+                expectContinue = false
+            }
+            upstreamReady()
         }
-        if expectContinue && clientVersion == .http11 {
-            // The gateway answers the expectation itself once it can take the body (SPEC 4).
-            client.enqueue(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
-            expectContinue = false
-        }
-        upstreamReady()
     }
 
     func upstreamConnectFailed(_ reason: String) {
-        record.upstreamFailed = true
-        perform(machine.connectFailed("cannot connect to \(server.key): \(reason)"))
+        holdingClient {
+            record.upstreamFailed = true
+            perform(machine.connectFailed("cannot connect to \(server.key): \(reason)"))
+        }
     }
 
     /// The upstream socket became readable or writable.
     func upstreamReady() {
-        withClient { client in
-            guard let connection, !machine.isFinished else { return }
-            if !connection.flush() {
-                perform(machine.upstreamClosed("the upstream connection failed while sending the request"))
-                return
+        holdingClient {
+            withClient { client in
+                guard let connection, !machine.isFinished else { return }
+                if !connection.flush() {
+                    perform(
+                        machine.upstreamClosed("the upstream connection failed while sending the request"))
+                    return
+                }
+                // The client side pumps the body and reads more of it as room appears.
+                if !requestBodyDone { client.drive() }
+                if !machine.isFinished { readResponse() }
             }
-            // The client side pumps the body and reads more of it as room appears.
-            if !requestBodyDone { client.drive() }
-            if !machine.isFinished { readResponse() }
         }
     }
 
