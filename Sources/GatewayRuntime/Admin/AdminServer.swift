@@ -25,9 +25,17 @@ final class AdminServer: Sendable {
         thread.withLock { $0 = LoopThread.start { loop.run() } }
     }
 
-    /// Stops the loop and waits for its thread.
+    /// Closes the listener, stops the loop and waits for its thread. Deregistering the
+    /// acceptor on the loop also ends the cycle it forms with the loop (and frees the
+    /// gateway it refers to).
     func stop() {
-        loop.stop()
+        let loop = self.loop
+        let fd = listenFD
+        loop.execute {
+            loop.deregister(fd)
+            closeDescriptor(fd)
+            loop.stop()
+        }
         let running = thread.withLock { current -> LoopThread? in
             let taken = current
             current = nil
