@@ -1,37 +1,23 @@
 import Gateway
 import HTTP1
 import Reactor
-import Synchronization
 
 /// `portico echo`: a tiny keep-alive upstream that answers every request with 200 and a
 /// JSON description of it (SPEC section 12), for demos, tests and benchmarks.
 public final class EchoServer: Sendable {
-    private let loop: EventLoop
-    private let listenFD: Int32
-    private let thread = Mutex<LoopThread?>(nil)
+    private let listener: ListenerLoop
     /// The bound address (its port is real even when asked for port 0).
-    public let address: SocketAddress
+    public var address: SocketAddress { listener.address }
 
     public init(address: ConfigAddress, name: String) throws(SystemError) {
-        loop = try EventLoop()
-        listenFD = try Socket.listen(on: SocketAddress(address))
-        self.address = try Socket.localAddress(listenFD)
-        let bound = LoopBound(EchoAcceptor(fd: listenFD, loop: loop, name: name), loop: loop)
-        let loop = self.loop
-        loop.execute { try? bound.value.start() }
-        thread.withLock { $0 = LoopThread.start { loop.run() } }
+        listener = try ListenerLoop(
+            address: SocketAddress(address),
+            makeAcceptor: { fd, loop in EchoAcceptor(fd: fd, loop: loop, name: name) },
+            registrationFailed: { _ in })
     }
 
-    /// Stops the loop and waits for its thread.
-    public func stop() {
-        loop.stop()
-        let running = thread.withLock { current -> LoopThread? in
-            let taken = current
-            current = nil
-            return taken
-        }
-        running?.join()
-    }
+    /// Closes the listener, stops the loop and waits for its thread.
+    public func stop() { listener.stop() }
 }
 
 private final class EchoAcceptor: IOHandler {
@@ -43,10 +29,6 @@ private final class EchoAcceptor: IOHandler {
         self.fd = fd
         self.loop = loop
         self.name = name
-    }
-
-    func start() throws(SystemError) {
-        try loop.registerListener(fd, handler: self)
     }
 
     func handleIO(_ events: IOEvents) {
