@@ -260,6 +260,35 @@ let validRequests: [ValidRequest] = [
         #expect(b == feedRequest(second).head.map { .complete($0) })
     }
 
+    /// A loop lends one field array to every parser. A head split across reads must keep its
+    /// fields while another connection's head is parsed into the same array in between, and
+    /// a head already returned must keep its fields while the array is reused.
+    @Test func lentFieldStorageSurvivesInterleavedConnections() throws {
+        let split = bytes("GET /a HTTP/1.1\r\nHost: a.example\r\nX-One: 1\r\nX-Two: 2\r\n\r\n")
+        let whole = bytes("GET /b HTTP/1.1\r\nHost: b.example\r\nAccept: */*\r\n\r\n")
+        var storage: [HeaderField] = []
+        var parserA = RequestHeadParser(limits: HeadLimits(maxHeaderBytes: 1024))
+        var parserB = RequestHeadParser(limits: HeadLimits(maxHeaderBytes: 1024))
+        let cut = 40  // inside the X-One field line
+        let first = try split.withUnsafeBytes { buffer throws(HTTP1ParseError) in
+            try parserA.parse(UnsafeRawBufferPointer(rebasing: buffer[0..<cut]), fieldStorage: &storage)
+        }
+        #expect(first == .needMore)
+        let b = try whole.withUnsafeBytes { buffer throws(HTTP1ParseError) in
+            try parserB.parse(buffer, fieldStorage: &storage)
+        }
+        let a = try split.withUnsafeBytes { buffer throws(HTTP1ParseError) in
+            try parserA.parse(buffer, fieldStorage: &storage)
+        }
+        // A head parsed into the array after `b` was returned: `b` keeps its own fields.
+        let again = try whole.withUnsafeBytes { buffer throws(HTTP1ParseError) in
+            try parserB.parse(buffer, fieldStorage: &storage)
+        }
+        #expect(a == feedRequest(split).head.map { .complete($0) })
+        #expect(b == feedRequest(whole).head.map { .complete($0) })
+        #expect(again == b)
+    }
+
     @Test func parserIsReusableAfterAnError() throws {
         var parser = RequestHeadParser(limits: HeadLimits(maxHeaderBytes: 64))
         let bad = bytes("GET / HTTP/1.1\r\nHost : x\r\n\r\n")
