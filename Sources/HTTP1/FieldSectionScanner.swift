@@ -23,17 +23,20 @@ struct FieldSectionScanner: Sendable {
     /// colon is dropped, §5.1; obs-fold is kept and marked for unfolding, §5.2) instead of
     /// refusing, and report errors as `.badResponse`.
     let repairs: Bool
+    // The one-byte fields first, together: every client connection holds a scanner, and
+    // an idle connection should stay small.
     var state = State.lineStart
+    var isFold = false
+    /// The section's fields live in `held` (it spanned several calls).
+    private var holding = false
+    /// The lent storage was cleared for the current section.
+    private var started = false
     var lineStart = 0
     var nameEnd = 0
     var valueStart = 0
     var valueEnd = 0
-    var isFold = false
     /// The section's fields so far when it spans several calls (`holding`).
     private var held: [HeaderField] = []
-    private var holding = false
-    /// The lent storage was cleared for the current section.
-    private var started = false
 
     init(repairs: Bool) {
         self.repairs = repairs

@@ -22,15 +22,16 @@ public struct RequestHeadParser: Sendable {
 
     /// The limits this parser enforces.
     public let limits: HeadLimits
+    // The one-byte fields together (every client connection holds a parser).
     private var state = State.start
+    private var method = HTTPMethod.other
+    private var version = HTTPVersion.http11
     private var position = 0
     private var emptyLines = 0
     private var methodStart = 0
     private var targetStart = 0
     private var targetEnd = 0
     private var versionStart = 0
-    private var method = HTTPMethod.other
-    private var version = HTTPVersion.http11
     private var scanner = FieldSectionScanner(repairs: false)
 
     /// Creates a parser for one connection.
