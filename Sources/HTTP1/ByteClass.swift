@@ -121,12 +121,4 @@ enum ByteClass {
         for b in bytes where !isToken(b) { return false }
         return true
     }
-
-    /// Case-insensitive ASCII comparison of `bytes` with a lowercase literal.
-    static func equalsLowercase(_ bytes: UnsafeRawBufferPointer, _ literal: StaticString) -> Bool {
-        guard bytes.count == literal.utf8CodeUnitCount else { return false }
-        let lit = literal.utf8Start
-        for i in 0..<bytes.count where lowercased(bytes[i]) != lit[i] { return false }
-        return true
-    }
 }
