@@ -43,6 +43,12 @@ struct HeadWriter: ~Copyable {
     @inline(__always)
     private mutating func append(_ source: UnsafeRawPointer, count n: Int) {
         reserve(n)
+        copy(source, count: n)
+    }
+
+    /// `append` without the capacity check, for callers that reserved room for several pieces.
+    @inline(__always)
+    private mutating func copy(_ source: UnsafeRawPointer, count n: Int) {
         let target = base + count
         if n > 16 {
             target.copyMemory(from: source, byteCount: n)
@@ -73,8 +79,25 @@ struct HeadWriter: ~Copyable {
     @inline(__always)
     private mutating func append(pair: UInt16) {
         reserve(2)
+        store(pair: pair)
+    }
+
+    @inline(__always)
+    private mutating func store(pair: UInt16) {
         (base + count).storeBytes(of: pair.littleEndian, as: UInt16.self)
         count &+= 2
+    }
+
+    /// One field line with a single capacity check for all of it.
+    @inline(__always)
+    private mutating func fieldLine(
+        _ name: UnsafeRawPointer?, _ nameCount: Int, _ value: UnsafeRawPointer?, _ valueCount: Int
+    ) {
+        reserve(nameCount &+ valueCount &+ 4)
+        if let name { copy(name, count: nameCount) }
+        store(pair: 0x203a)  // ": "
+        if let value { copy(value, count: valueCount) }
+        store(pair: 0x0a0d)  // CRLF
     }
 
     @inline(__always)
@@ -102,17 +125,11 @@ struct HeadWriter: ~Copyable {
     // MARK: HTTP pieces
 
     mutating func field(_ name: StaticString, _ value: StaticString) {
-        append(name)
-        appendColonSpace()
-        append(value)
-        appendCRLF()
+        fieldLine(name.utf8Start, name.utf8CodeUnitCount, value.utf8Start, value.utf8CodeUnitCount)
     }
 
     mutating func field(_ name: StaticString, _ value: UnsafeRawBufferPointer) {
-        append(name)
-        appendColonSpace()
-        append(value)
-        appendCRLF()
+        fieldLine(name.utf8Start, name.utf8CodeUnitCount, value.baseAddress, value.count)
     }
 
     mutating func field(_ name: StaticString, _ value: [UInt8]) {
@@ -127,10 +144,7 @@ struct HeadWriter: ~Copyable {
     }
 
     mutating func field(_ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) {
-        append(name)
-        appendColonSpace()
-        append(value)
-        appendCRLF()
+        fieldLine(name.baseAddress, name.count, value.baseAddress, value.count)
     }
 
     mutating func field(_ name: [UInt8], _ value: [UInt8]) {
