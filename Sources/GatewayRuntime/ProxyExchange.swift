@@ -116,6 +116,13 @@ final class ProxyExchange {
         self.server = server
         record.restart(requestID: requestID, startedAt: startedAt, logDetails: logDetails)
         machine = ExchangeStateMachine()
+        // A request whose connect never completed leaves its head here.
+        pendingHead = []
+        // Every way an exchange ends lets go of its connection; never inherit one.
+        if let stale = connection {
+            connection = nil
+            stale.close(reset: true)
+        }
         responseParser.reset()
         responseFraming = .none
         responseDone = false
