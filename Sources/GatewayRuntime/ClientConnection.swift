@@ -229,7 +229,8 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
         }
     }
 
-    /// Tries to parse a head from the input; true when a request was started.
+    /// Tries to parse a head from the input; true when a complete head was handled (then the
+    /// phase says what comes next: an exchange, the next pipelined head, or closing).
     private func parseHead() -> Bool {
         let result: HeadParseResult<RequestHead>
         do {
@@ -248,7 +249,7 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
         disarmTimeout()
         headStarted = false
         worker.handleRequest(head, on: self)
-        return phase == .exchanging
+        return true
     }
 
     static func proxyError(for error: HTTP1ParseError) -> ProxyError {
@@ -376,6 +377,8 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
     /// The current request is done; serve the next one or close.
     func finishRequest(close: Bool) {
         exchange = nil
+        // Writing the response may already have closed the connection (the peer reset it).
+        guard phase != .closed else { return }
         if close || peerClosed || isLastRequestOfDrain {
             phase = .closingAfterFlush
             if output.isEmpty {

@@ -465,7 +465,8 @@ final class ProxyExchange {
             connection.input.consume(head.headLength)
             // Not flushed yet: the body that is already buffered goes out in the same write.
             client.enqueue(worker.responseHeadWriter.bytes, flush: false)
-            if framing == .none {
+            // No body, or an empty one (`Content-Length: 0`): the response is complete now.
+            if framing == .none || responseDecoder.isComplete {
                 responseDone = true
                 client.flush()
                 finishResponseBody()

@@ -176,4 +176,39 @@ import Testing
         #expect(response.bodyString == "ok")
         #expect(response.header("Content-Type") == "text/plain")
     }
+
+    /// An upstream answer with `Content-Length: 0` is complete with its head: the next
+    /// request on the same client connection goes straight through, over the pooled
+    /// upstream connection.
+    @Test func emptyBodyResponseCompletesAtOnce() throws {
+        let upstream = try FakeUpstream(handler: .status(200, body: ""))
+        let gateway = try GatewayHarness.simple(upstream, timeouts: #"{"idleMs":30000}"#)
+        let client = try gateway.client()
+        for index in 0..<3 {
+            let response = try client.request(path: "/empty/\(index)", timeout: .seconds(5))
+            #expect(response.status == 200)
+            #expect(response.header("Content-Length") == "0")
+            #expect(response.body.isEmpty)
+        }
+        #expect(upstream.acceptedConnections == 1)
+    }
+
+    /// Requests pipelined behind one the gateway answers itself (a direct route, a 404) are
+    /// served in order, not left in the buffer until the header timeout.
+    @Test func pipelinedRequestsBehindGatewayAnswersAreServed() throws {
+        let upstream = try FakeUpstream(handler: .echo)
+        let gateway = try GatewayHarness(
+            GatewayHarness.config(
+                upstreams: [("app", [upstream.address])],
+                routes: """
+                    [{"name":"health","match":{"path":"/healthz"},"directResponse":{"status":200,"body":"ok"}},
+                     {"name":"app","match":{"pathPrefix":"/app"},"upstream":"app"}]
+                    """))
+        let client = try gateway.client()
+        try client.send(
+            "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n" + "GET /missing HTTP/1.1\r\nHost: t\r\n\r\n"
+                + "GET /app/x HTTP/1.1\r\nHost: t\r\n\r\n" + "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+        let statuses = try (0..<4).map { _ in try client.readResponse(timeout: .seconds(5)).status }
+        #expect(statuses == [200, 404, 200, 200])
+    }
 }

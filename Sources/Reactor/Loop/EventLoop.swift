@@ -8,10 +8,9 @@ import Synchronization
 /// Everything except `execute(_:)`, `stop()` and `isCurrent` is loop-confined: call it
 /// only from the loop's own thread (from a handler, a timer or a task).
 public final class EventLoop: @unchecked Sendable {
-    // @unchecked Sendable: the only members touched from other threads are `tasks` (a Mutex)
-    // and its `hasTasks` flag (an Atomic), `wakeFD` (an eventfd, written with write(2), which
-    // is thread-safe) and `stopRequested` (an Atomic). All other state is confined to the
-    // loop thread.
+    // @unchecked Sendable: the only members touched from other threads are `tasks` (a Mutex),
+    // `wakeFD` (an eventfd, written with write(2), which is thread-safe) and `stopRequested`
+    // (an Atomic). All other state is confined to the loop thread.
 
     private let epollFD: Int32
     private let wakeFD: Int32
@@ -20,7 +19,6 @@ public final class EventLoop: @unchecked Sendable {
     private var deferred: [any DeferredHandler] = []
     private var deferredSpare: [any DeferredHandler] = []
     private let tasks = Mutex<[@Sendable () -> Void]>([])
-    private let hasTasks = Atomic<Bool>(false)
     private let stopRequested = Atomic<Bool>(false)
     private let wakePending = Atomic<Bool>(false)
     private var threadID: pthread_t?
@@ -148,7 +146,6 @@ public final class EventLoop: @unchecked Sendable {
     /// Runs `task` on the loop thread soon. Safe from any thread.
     public func execute(_ task: @escaping @Sendable () -> Void) {
         tasks.withLock { $0.append(task) }
-        hasTasks.store(true, ordering: .releasing)
         wake()
     }
 
@@ -225,10 +222,9 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     private func runTasks() {
-        // Most iterations have no task: one atomic load instead of a lock round trip. A task
-        // queued after the flag is cleared sets it again (and wakes the loop).
-        guard hasTasks.load(ordering: .acquiring) else { return }
-        hasTasks.store(false, ordering: .relaxed)
+        // Always through the lock (uncontended, cheap): an atomic "has tasks" flag checked
+        // first would race with `wake()`'s pending flag and could leave a task unseen while
+        // the loop sleeps.
         let pending = tasks.withLock { queue -> [@Sendable () -> Void] in
             if queue.isEmpty { return [] }
             let taken = queue
