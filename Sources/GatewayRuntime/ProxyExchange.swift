@@ -141,7 +141,7 @@ final class ProxyExchange {
         record.server = server
         requestDecoder.reset(framing: head.framing)
         responseDecoder.reset(framing: .none)
-        requestHasBody = head.framing != .none && head.framing != .contentLength(0)
+        requestHasBody = !head.framing.isEmpty
         forwardChunked = head.framing == .chunked
         requestBodyDone = !requestHasBody
         expectContinue = head.expectContinue && requestHasBody
@@ -466,7 +466,7 @@ final class ProxyExchange {
             // Not flushed yet: the body that is already buffered goes out in the same write.
             client.enqueue(worker.responseHeadWriter.bytes, flush: false)
             // No body, or an empty one (`Content-Length: 0`): the response is complete now.
-            if framing == .none || responseDecoder.isComplete {
+            if framing.isEmpty {
                 responseDone = true
                 client.flush()
                 finishResponseBody()

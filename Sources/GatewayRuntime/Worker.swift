@@ -160,7 +160,7 @@ final class Worker {
         switch route.action {
         case .direct(let status, let body, let contentType):
             // A request body is not read for a direct response, so the connection cannot be reused.
-            let close = !head.isKeepAlive || (head.framing != .none && head.framing != .contentLength(0))
+            let close = !head.isKeepAlive || !head.framing.isEmpty
             client.input.consume(head.headLength)
             var record = record(route)
             record.status = status
@@ -273,7 +273,7 @@ final class Worker {
         _ error: ProxyError, head: RequestHead, client: ClientConnection, record: consuming RequestRecord
     ) {
         client.input.consume(head.headLength)
-        let unreadBody = head.framing != .none && head.framing != .contentLength(0)
+        let unreadBody = !head.framing.isEmpty
         record.status = error.status
         record.errorKind = error.kind
         client.respondWithError(error, request: Self.context(head, record.requestID), closing: unreadBody)

@@ -11,3 +11,15 @@ public enum BodyFraming: Equatable, Sendable {
     /// Responses only: the body runs until the connection closes (RFC 9112 §6.3 rule 8).
     case untilClose
 }
+
+extension BodyFraming {
+    /// True when no body bytes follow the head: `.none` or `.contentLength(0)`.
+    @inlinable
+    public var isEmpty: Bool {
+        switch self {
+        case .none: return true
+        case .contentLength(let length): return length == 0
+        case .chunked, .untilClose: return false
+        }
+    }
+}

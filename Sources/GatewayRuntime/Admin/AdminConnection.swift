@@ -78,7 +78,7 @@ final class AdminConnection: IOHandler {
         let request = AdminRequest(head: head, bytes: input.readable)
         input.consume(head.headLength)
         current = request
-        if head.framing != .none && head.framing != .contentLength(0) {
+        if !head.framing.isEmpty {
             pendingBody = (head, BodyDecoder(framing: head.framing))
             return true
         }
