@@ -339,8 +339,12 @@ final class ProxyExchange {
                 } else {
                     pumpResponseBody(connection)
                     if machine.isFinished || responseDone { return }
-                    // Backpressure: the client must take what is queued first.
-                    if client.output.writableCount < 1024 && !client.output.isEmpty { return }
+                    // Backpressure: the client must take what is queued first (a held head
+                    // too, or nothing would ever send it).
+                    if client.output.writableCount < 1024 && !client.output.isEmpty {
+                        releaseHeldHead(client)
+                        return
+                    }
                 }
                 guard connection.readable else { return }
                 switch connection.input.fill(from: connection.fd) {
