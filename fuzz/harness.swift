@@ -29,6 +29,31 @@ func feedRequest(_ input: UnsafeRawBufferPointer, cuts: [Int], limit: Int) -> Fu
     return .needMore
 }
 
+/// `feedRequest` with the field storage a loop lends: another connection's head is parsed
+/// into the same array between every two pieces, as happens when reads interleave.
+func feedRequestInterleaved(_ input: UnsafeRawBufferPointer, cuts: [Int], limit: Int) -> FuzzOutcome<RequestHead> {
+    var storage: [HeaderField] = []
+    var parser = RequestHeadParser(limits: HeadLimits(maxHeaderBytes: limit))
+    var other = RequestHeadParser(limits: HeadLimits(maxHeaderBytes: 1024))
+    let otherHead = Array("GET /other HTTP/1.1\r\nHost: other.example\r\nAccept: */*\r\nX-A: 1\r\n\r\n".utf8)
+    for cut in cuts + [input.count] {
+        do throws(HTTP1ParseError) {
+            if case .complete(let head) = try parser.parse(
+                UnsafeRawBufferPointer(rebasing: input[0..<cut]), fieldStorage: &storage)
+            {
+                return .complete(head)
+            }
+        } catch {
+            return .failed(error)
+        }
+        let otherResult = otherHead.withUnsafeBytes { try? other.parse($0, fieldStorage: &storage) }
+        guard case .complete(let parsed)? = otherResult, parsed.fields.count == 3 else {
+            fatalError("invariant broken: the interleaved head did not parse")
+        }
+    }
+    return .needMore
+}
+
 func feedResponse(_ input: UnsafeRawBufferPointer, cuts: [Int], limit: Int) -> FuzzOutcome<ResponseHead> {
     var parser = ResponseHeadParser(limits: HeadLimits(maxHeaderBytes: limit))
     for cut in cuts + [input.count] {
@@ -97,6 +122,9 @@ func checkRequest(_ input: UnsafeRawBufferPointer) {
     let whole = feedRequest(input, cuts: [], limit: limit)
     check(feedRequest(input, cuts: [input.count / 2], limit: limit) == whole, "request split in two")
     check(feedRequest(input, cuts: Array(0..<input.count), limit: limit) == whole, "request byte by byte")
+    check(
+        feedRequestInterleaved(input, cuts: [input.count / 3, 2 * input.count / 3], limit: limit) == whole,
+        "request in three pieces with another head parsed into the lent storage between them")
     guard case .complete(let head) = whole else { return }
     check(head.headLength <= min(input.count, limit), "head length")
     for field in head.fields {
