@@ -35,4 +35,17 @@ enum Bytes {
             start = end + 1
         }
     }
+
+    /// Whether `name` is listed in one of the head's Connection fields (RFC 9110 §7.6.1).
+    static func isListedInConnection(
+        _ name: UnsafeRawBufferPointer, _ fields: [HeaderField], _ bytes: UnsafeRawBufferPointer
+    ) -> Bool {
+        var listed = false
+        for field in fields where field.known == .connection {
+            forEachListElement(field.value.bytes(in: bytes)) { token in
+                if !listed && equalsIgnoringCase(name, token) { listed = true }
+            }
+        }
+        return listed
+    }
 }

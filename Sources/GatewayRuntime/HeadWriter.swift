@@ -151,6 +151,16 @@ struct HeadWriter: ~Copyable {
         name.withUnsafeBytes { name in value.withUnsafeBytes { field(name, $0) } }
     }
 
+    /// Appends the value of every `known` field in `fields`, each followed by ", ": the
+    /// received part of a list the gateway extends (Via, X-Forwarded-For).
+    mutating func appendValues(of known: KnownField, in fields: [HeaderField], bytes: UnsafeRawBufferPointer)
+    {
+        for field in fields where field.known == known {
+            append(field.value.bytes(in: bytes))
+            append(", ")
+        }
+    }
+
     /// A field whose value had obs-fold: each CRLF and the whitespace after it become one
     /// space (RFC 9112 §5.2).
     mutating func unfoldedField(_ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) {

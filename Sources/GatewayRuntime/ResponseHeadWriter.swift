@@ -12,7 +12,7 @@ enum ResponseHeadWriter {
         let hasConnectionField = head.connectionNamesOthers
         for field in head.fields where !field.known.isHopByHop {
             let name = field.name.bytes(in: bytes)
-            if hasConnectionField && isListedInConnection(name, head, bytes) { continue }
+            if hasConnectionField && Bytes.isListedInConnection(name, head.fields, bytes) { continue }
             writeField(field, name: name, bytes: bytes, into: &out)
         }
         out.endOfHead()
@@ -42,7 +42,7 @@ enum ResponseHeadWriter {
                 if field.known.isHopByHop { continue }
             }
             let name = field.name.bytes(in: bytes)
-            if hasConnectionField && isListedInConnection(name, head, bytes) { continue }
+            if hasConnectionField && Bytes.isListedInConnection(name, head.fields, bytes) { continue }
             if !rules.isEmpty && rules.drops(name) { continue }
             writeField(field, name: name, bytes: bytes, into: &out)
         }
@@ -51,12 +51,7 @@ enum ResponseHeadWriter {
         }
         out.append("Via")
         out.appendColonSpace()
-        if viaCount > 0 {
-            for field in head.fields where field.known == .via {
-                out.append(field.value.bytes(in: bytes))
-                out.append(", ")
-            }
-        }
+        if viaCount > 0 { out.appendValues(of: .via, in: head.fields, bytes: bytes) }
         out.append("1.1 portico")
         out.appendCRLF()
         exchange.record.requestID.withUnsafeBytes { out.field("X-Request-Id", $0) }
@@ -91,18 +86,5 @@ enum ResponseHeadWriter {
         } else {
             out.field(name, field.value.bytes(in: bytes))
         }
-    }
-
-    /// Whether `name` is listed in a Connection field (RFC 9110 §7.6.1).
-    private static func isListedInConnection(
-        _ name: UnsafeRawBufferPointer, _ head: ResponseHead, _ bytes: UnsafeRawBufferPointer
-    ) -> Bool {
-        var listed = false
-        for field in head.fields where field.known == .connection {
-            Bytes.forEachListElement(field.value.bytes(in: bytes)) { token in
-                if !listed && Bytes.equalsIgnoringCase(name, token) { listed = true }
-            }
-        }
-        return listed
     }
 }

@@ -54,7 +54,7 @@ enum UpstreamRequestHead {
                 if field.known.isHopByHop { continue }
             }
             let name = field.name.bytes(in: bytes)
-            if hasConnectionField && isListedInConnection(name, head, bytes) { continue }
+            if hasConnectionField && Bytes.isListedInConnection(name, head.fields, bytes) { continue }
             if !rules.isEmpty && rules.drops(name) { continue }
             out.field(name, field.value.bytes(in: bytes))
         }
@@ -62,12 +62,7 @@ enum UpstreamRequestHead {
         // X-Forwarded-For: the client's list (several fields joined in order) plus the peer.
         out.append("X-Forwarded-For")
         out.appendColonSpace()
-        if forwardedForCount > 0 {
-            for field in head.fields where field.known == .xForwardedFor {
-                out.append(field.value.bytes(in: bytes))
-                out.append(", ")
-            }
-        }
+        if forwardedForCount > 0 { out.appendValues(of: .xForwardedFor, in: head.fields, bytes: bytes) }
         var peer = copy peerAddress  // an IP fits a small string: no allocation
         peer.withUTF8 { out.append(UnsafeRawBufferPointer($0)) }
         out.appendCRLF()
@@ -83,12 +78,7 @@ enum UpstreamRequestHead {
         }
         out.append("Via")
         out.appendColonSpace()
-        if viaCount > 0 {
-            for field in head.fields where field.known == .via {
-                out.append(field.value.bytes(in: bytes))
-                out.append(", ")
-            }
-        }
+        if viaCount > 0 { out.appendValues(of: .via, in: head.fields, bytes: bytes) }
         out.append("1.1 portico")
         out.appendCRLF()
         for entry in rules.set {
@@ -103,18 +93,5 @@ enum UpstreamRequestHead {
             break
         }
         out.endOfHead()
-    }
-
-    /// Whether `name` is listed in a Connection field (RFC 9110 §7.6.1).
-    private static func isListedInConnection(
-        _ name: UnsafeRawBufferPointer, _ head: borrowing RequestHead, _ bytes: UnsafeRawBufferPointer
-    ) -> Bool {
-        var listed = false
-        for field in head.fields where field.known == .connection {
-            Bytes.forEachListElement(field.value.bytes(in: bytes)) { token in
-                if !listed && Bytes.equalsIgnoringCase(name, token) { listed = true }
-            }
-        }
-        return listed
     }
 }
