@@ -44,28 +44,20 @@ private final class EchoAcceptor: IOHandler {
     }
 }
 
-private final class EchoConnection: IOHandler {
-    let fd: Int32
-    let loop: EventLoop
+private final class EchoConnection: ListenerConnection {
     let name: String
     var input = ByteBuffer(capacity: 64 * 1024)
-    var output: [UInt8] = []
     var parser = RequestHeadParser(limits: HeadLimits(maxHeaderBytes: 32 * 1024))
     var pending: (head: RequestHead, description: [UInt8], decoder: BodyDecoder, bodyBytes: Int)?
-    var writable = true
-    /// Registered connections keep themselves alive until they close.
-    var retainSelf: EchoConnection?
 
     init(fd: Int32, loop: EventLoop, name: String) {
-        self.fd = fd
-        self.loop = loop
         self.name = name
-        Socket.setNoDelay(fd)
+        super.init(fd: fd, loop: loop)
     }
 
-    func handleIO(_ events: IOEvents) {
+    override func handleIO(_ events: IOEvents) {
         if events.contains(.writable) { writable = true }
-        if !flushOutput() { return }
+        if !flush() { return }
         while true {
             processInput()
             guard output.isEmpty else { return }  // wait for the client to read
@@ -101,7 +93,7 @@ private final class EchoConnection: IOHandler {
             } catch {
                 output = Array(
                     "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".utf8)
-                _ = flushOutput()
+                _ = flush()
                 close()
                 return
             }
@@ -152,36 +144,6 @@ private final class EchoConnection: IOHandler {
         output.append(contentsOf: head.utf8)
         if request.head.method != .head { output.append(contentsOf: body) }
         if !request.head.isKeepAlive { closeAfterFlush = true }
-        _ = flushOutput()
-    }
-
-    private var fdOpen = true
-    private var closeAfterFlush = false
-
-    /// Writes pending output; false when the connection is gone.
-    private func flushOutput() -> Bool {
-        guard fdOpen else { return false }
-        if writable {
-            switch writePending(&output, to: fd) {
-            case .flushed: break
-            case .wouldBlock: writable = false
-            case .failed:
-                close()
-                return false
-            }
-        }
-        if output.isEmpty && closeAfterFlush {
-            close()
-            return false
-        }
-        return true
-    }
-
-    private func close() {
-        guard fdOpen else { return }
-        fdOpen = false
-        loop.deregister(fd)
-        closeDescriptor(fd)
-        retainSelf = nil
+        _ = flush()
     }
 }

@@ -3,31 +3,21 @@ import HTTP1
 import Reactor
 
 /// One admin client connection: small requests, answered in order, keep-alive.
-final class AdminConnection: IOHandler {
-    let fd: Int32
-    let loop: EventLoop
+final class AdminConnection: ListenerConnection {
     let gateway: GatewayServer
     private var input = ByteBuffer(capacity: 32 * 1024)
-    private var output: [UInt8] = []
     private var parser = RequestHeadParser(limits: HeadLimits(maxHeaderBytes: 16 * 1024))
     /// The request being answered asynchronously (stats, reload); input waits meanwhile.
     private var busy = false
     private var pendingBody: (head: RequestHead, decoder: BodyDecoder)?
     private var current: AdminRequest?
-    private var writable = true
-    private var isOpen = true
-    private var closeAfterFlush = false
-    /// Registered connections keep themselves alive until they close.
-    var retainSelf: AdminConnection?
 
     init(fd: Int32, loop: EventLoop, gateway: GatewayServer) {
-        self.fd = fd
-        self.loop = loop
         self.gateway = gateway
-        Socket.setNoDelay(fd)
+        super.init(fd: fd, loop: loop)
     }
 
-    func handleIO(_ events: IOEvents) {
+    override func handleIO(_ events: IOEvents) {
         if events.contains(.writable) { writable = true }
         guard flush() else { return }
         process()
@@ -119,33 +109,6 @@ final class AdminConnection: IOHandler {
         closeAfterFlush = closeAfterFlush || close
         current = nil
         _ = flush()
-    }
-
-    /// Writes pending output; false when the connection is gone.
-    private func flush() -> Bool {
-        guard isOpen else { return false }
-        if writable {
-            switch writePending(&output, to: fd) {
-            case .flushed: break
-            case .wouldBlock: writable = false
-            case .failed:
-                close()
-                return false
-            }
-        }
-        if output.isEmpty && closeAfterFlush {
-            close()
-            return false
-        }
-        return true
-    }
-
-    private func close() {
-        guard isOpen else { return }
-        isOpen = false
-        loop.deregister(fd)
-        closeDescriptor(fd)
-        retainSelf = nil
     }
 }
 
