@@ -60,7 +60,9 @@ private final class EchoConnection: ListenerConnection {
         if !flush() { return }
         while true {
             processInput()
-            guard output.isEmpty else { return }  // wait for the client to read
+            // Answering may have closed the connection (Connection: close), or the client
+            // must read before more input is taken.
+            guard isOpen, output.isEmpty else { return }
             switch input.fill(from: fd) {
             case .progressed: continue
             case .wouldBlock, .bufferFull: return
@@ -72,7 +74,7 @@ private final class EchoConnection: ListenerConnection {
     }
 
     private func processInput() {
-        while !input.isEmpty && output.isEmpty {
+        while isOpen && !input.isEmpty && output.isEmpty {
             if var request = pending {
                 let step: BodyStep
                 do {
