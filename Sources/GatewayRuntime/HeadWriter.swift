@@ -161,27 +161,13 @@ struct HeadWriter: ~Copyable {
         }
     }
 
-    /// A field whose value had obs-fold: each CRLF and the whitespace after it become one
-    /// space (RFC 9112 §5.2).
+    /// A field whose value had obs-fold: written by `HTTP1Writer.unfoldedField` (each run of
+    /// whitespace containing CR or LF becomes one space, RFC 9112 §5.2). Rare (obs-fold is
+    /// obsolete), so the line goes through a temporary array.
     mutating func unfoldedField(_ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) {
-        append(name)
-        appendColonSpace()
-        var index = 0
-        while index < value.count {
-            let byte = value[index]
-            if byte == 0x0d || byte == 0x0a {
-                while index < value.count {
-                    let next = value[index]
-                    guard next == 0x0d || next == 0x0a || next == 0x20 || next == 0x09 else { break }
-                    index += 1
-                }
-                append(byte: 0x20)
-                continue
-            }
-            append(byte: byte)
-            index += 1
-        }
-        appendCRLF()
+        var line: [UInt8] = []
+        HTTP1Writer.unfoldedField(name: name, value: value, into: &line)
+        append(line)
     }
 
     /// `HTTP/1.1 <status> <reason>` and CRLF; the standard reason when `reason` is empty.

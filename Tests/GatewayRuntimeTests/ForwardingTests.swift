@@ -211,4 +211,21 @@ import Testing
         let statuses = try (0..<4).map { _ in try client.readResponse(timeout: .seconds(5)).status }
         #expect(statuses == [200, 404, 200, 200])
     }
+
+    /// An upstream field folded over several lines (obs-fold) reaches the client on one line,
+    /// each fold and the whitespace around it replaced by one space (RFC 9112 §5.2).
+    @Test func foldedResponseFieldIsUnfolded() throws {
+        let upstream = try FakeUpstream(
+            handler: FakeHandler { _, writer in
+                try writer.write(
+                    Array(
+                        "HTTP/1.1 200 OK\r\nX-Folded: first \r\n  second\r\n\tthird\r\nContent-Length: 2\r\n\r\nok"
+                            .utf8))
+            })
+        let gateway = try GatewayHarness.simple(upstream)
+        let response = try TestClient.get(port: gateway.port, path: "/")
+        #expect(response.status == 200)
+        #expect(response.header("X-Folded") == "first second third")
+        #expect(response.bodyString == "ok")
+    }
 }
