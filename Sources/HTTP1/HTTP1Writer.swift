@@ -55,19 +55,6 @@ public enum HTTP1Writer {
         buffer.append(0x0A)
     }
 
-    /// Appends `name: value CRLF` from raw buffers (e.g. spans of a parsed head).
-    @inlinable
-    public static func field(
-        name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, into buffer: inout [UInt8]
-    ) {
-        buffer.append(contentsOf: name)
-        buffer.append(UInt8(ascii: ":"))
-        buffer.append(UInt8(ascii: " "))
-        buffer.append(contentsOf: value)
-        buffer.append(0x0D)
-        buffer.append(0x0A)
-    }
-
     /// Appends `name: value CRLF` from strings (configuration-defined fields).
     @inlinable
     public static func field(name: String, value: String, into buffer: inout [UInt8]) {
