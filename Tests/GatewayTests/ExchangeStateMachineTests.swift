@@ -1,78 +1,615 @@
+import HTTP1
 import Testing
 
 @testable import Gateway
 
+/// The exchange's edges, events in and actions out, without sockets.
 @Suite struct ExchangeStateMachineTests {
-    @Test func completesAndReusesTheUpstreamConnection() {
-        var machine = ExchangeStateMachine()
-        #expect(machine.connectionReady() == .sendRequest)
-        #expect(machine.responseHeadReceived() == .forwardResponseHead)
-        #expect(machine.responseComplete(reusable: true) == .finish(reuseUpstream: true))
-        #expect(machine.state == .finished(.completed))
+    typealias Machine = ExchangeStateMachine
+    static let now = Instant(nanoseconds: 1_000_000_000)
+
+    static func request(
+        idempotent: Bool = true, http11: Bool = true, keepAlive: Bool = true, body: Bool = false,
+        expectsContinue: Bool = false, upgrade: Bool = false
+    ) -> ExchangeRequest {
+        ExchangeRequest(
+            isIdempotent: idempotent, clientIsHTTP11: http11, clientKeepAlive: keepAlive, hasBody: body,
+            expectsContinue: expectsContinue, wantsUpgrade: upgrade)
     }
 
-    @Test func connectFailureBecomesAGatewayError() {
-        var machine = ExchangeStateMachine()
-        guard case .respondWithError(let error) = machine.connectFailed("refused") else {
-            Issue.record("expected an error response")
-            return
+    static let ok = ExchangeResponse(status: 200, framing: .contentLength(2), upstreamKeepsAlive: true)
+
+    /// A machine driven to a named point of its life.
+    enum Point: String, CaseIterable, CustomStringConvertible {
+        case connecting, awaitingHead, awaitingHeadOnReused, headPending, headSent, backingOff, tunnelling
+        case completed, failed, truncated, cancelled
+
+        var description: String { rawValue }
+
+        func machine() -> Machine {
+            let retrying = RetryPolicy(
+                maxRetries: 1, conditions: [.connectFailure], retriableStatuses: [],
+                retryNonIdempotent: false,
+                backoffBase: .milliseconds(10), backoffMax: .milliseconds(100))
+            var machine = Machine(
+                request: ExchangeStateMachineTests.request(upgrade: self == .tunnelling),
+                retryPolicy: retrying,
+                deadline: ExchangeStateMachineTests.now + .seconds(10))
+            let now = ExchangeStateMachineTests.now
+            _ = machine.start()
+            switch self {
+            case .connecting:
+                break
+            case .awaitingHead:
+                _ = machine.connectionReady(reused: false)
+            case .awaitingHeadOnReused:
+                _ = machine.connectionReady(reused: true)
+            case .headPending, .headSent, .completed, .truncated:
+                _ = machine.connectionReady(reused: false)
+                _ = machine.responseHeadReceived(
+                    ExchangeStateMachineTests.ok, bodyBuffered: true, lastRequestOfDrain: false, now: now)
+                if self != .headPending { machine.responseHeadSent() }
+                if self == .completed { _ = machine.responseBodyComplete() }
+                if self == .truncated { _ = machine.upstreamEnded(now: now) }
+            case .backingOff:
+                _ = machine.attemptFailed(.connectFailed("refused"), now: now)
+            case .tunnelling:
+                _ = machine.connectionReady(reused: false)
+                _ = machine.interimResponseReceived(status: 101, now: now)
+            case .failed:
+                _ = machine.deadlineExpired()
+            case .cancelled:
+                _ = machine.clientGone()
+            }
+            return machine
         }
-        #expect(error.kind == .upstreamConnectFailed)
-        #expect(error.status == 502)
-        #expect(machine.state == .finished(.failed(.upstreamConnectFailed)))
+    }
+
+    /// Every event the shell can report.
+    enum Event: String, CaseIterable, CustomStringConvertible {
+        case start, connectionReady, requestBodyComplete, interim103, responseHead, responseBodyComplete
+        case upstreamEnded, connectFailed, reset, badResponse, perTryTimeout, backoffElapsed, deadline, idle
+        case clientBodyFailed, clientGone
+
+        var description: String { rawValue }
+
+        func send(to machine: inout Machine) -> Machine.Action {
+            let now = ExchangeStateMachineTests.now
+            switch self {
+            case .start: return machine.start()
+            case .connectionReady: return machine.connectionReady(reused: false)
+            case .requestBodyComplete: return machine.requestBodyComplete()
+            case .interim103: return machine.interimResponseReceived(status: 103, now: now)
+            case .responseHead:
+                return machine.responseHeadReceived(
+                    ExchangeStateMachineTests.ok, bodyBuffered: true, lastRequestOfDrain: false, now: now)
+            case .responseBodyComplete: return machine.responseBodyComplete()
+            case .upstreamEnded: return machine.upstreamEnded(now: now)
+            case .connectFailed: return machine.attemptFailed(.connectFailed("refused"), now: now)
+            case .reset: return machine.attemptFailed(.reset("reset"), now: now)
+            case .badResponse: return machine.attemptFailed(.badResponse("bad"), now: now)
+            case .perTryTimeout: return machine.perTryTimeoutExpired(now: now)
+            case .backoffElapsed: return machine.backoffElapsed()
+            case .deadline: return machine.deadlineExpired()
+            case .idle: return machine.idleTimeout()
+            case .clientBodyFailed:
+                return machine.clientBodyFailed(ProxyError(.badRequest, "bad chunk"))
+            case .clientGone: return machine.clientGone()
+            }
+        }
+    }
+
+    // MARK: Every event at every point
+
+    /// Once finished, nothing an event says changes anything: late timers, a second close,
+    /// a response after a cancel.
+    @Test(arguments: [Point.completed, .failed, .truncated, .cancelled], Event.allCases)
+    func finishedExchangesIgnoreEveryEvent(point: Point, event: Event) {
+        var machine = point.machine()
+        let phase = machine.phase
+        #expect(event.send(to: &machine) == .none)
+        #expect(machine.phase == phase)
+    }
+
+    /// The action and resulting phase for each event at each live point.
+    @Test(arguments: [Point.connecting, .awaitingHead, .awaitingHeadOnReused, .headPending, .headSent])
+    func eventsBeforeAndDuringTheResponse(point: Point) {
+        let error504 = ProxyError(.deadlineExceeded, "the request deadline passed before a response arrived")
+        let beforeHead = point == .connecting || point == .awaitingHead || point == .awaitingHeadOnReused
+        for event in Event.allCases {
+            var machine = point.machine()
+            let action = event.send(to: &machine)
+            switch (event, point) {
+            case (.clientGone, _):
+                #expect(action == .cancel, "\(event) at \(point)")
+                #expect(machine.phase == .finished(.cancelled))
+            case (.deadline, .headSent):
+                #expect(action == .abort(upstreamFailed: false))
+                #expect(machine.phase == .finished(.truncated))
+            case (.deadline, .headPending):
+                #expect(action == .respond(error504, closeClient: false, withdrawHead: true))
+            case (.deadline, _):
+                #expect(action == .respond(error504, closeClient: false, withdrawHead: false))
+                #expect(machine.phase == .finished(.failed(.deadlineExceeded)))
+            case (.clientBodyFailed, .headSent):
+                #expect(action == .abort(upstreamFailed: false))
+            case (.clientBodyFailed, _):
+                #expect(
+                    action
+                        == .respond(
+                            ProxyError(.badRequest, "bad chunk"), closeClient: true,
+                            withdrawHead: point == .headPending))
+                #expect(machine.phase == .finished(.failed(.badRequest)), "a client error is not a cancel")
+            case (.start, .connecting):
+                #expect(action == .connect(pickServer: false))
+            case (.connectionReady, .connecting):
+                #expect(action == .sendRequest(answerContinue: false))
+                #expect(machine.phase == .awaitingHead)
+            case (.responseHead, _) where point == .awaitingHead || point == .awaitingHeadOnReused:
+                #expect(
+                    action
+                        == .forwardResponseHead(
+                            ResponsePlan(framing: .contentLength, closeClient: false, holdForBody: false)))
+                #expect(machine.phase == .responding)
+            case (.interim103, _) where point == .awaitingHead || point == .awaitingHeadOnReused:
+                #expect(action == .forwardInterim)
+            case (.responseBodyComplete, _) where !beforeHead:
+                #expect(action == .complete(reuseUpstream: true, closeClient: false))
+                #expect(machine.phase == .finished(.completed))
+            case (.connectFailed, _) where beforeHead:
+                // The point's policy retries connect failures once.
+                #expect(machine.phase == .backingOff, "\(point)")
+                guard case .retry = action else {
+                    Issue.record("expected a retry at \(point), got \(action)")
+                    continue
+                }
+            case (.reset, .awaitingHeadOnReused), (.upstreamEnded, .awaitingHeadOnReused):
+                #expect(action == .resendOnNewConnection)
+                #expect(machine.phase == .connecting)
+            case (.reset, _), (.upstreamEnded, _), (.badResponse, _), (.connectFailed, _):
+                if beforeHead {
+                    guard case .respond(let error, _, false) = action else {
+                        Issue.record("expected an error response for \(event) at \(point), got \(action)")
+                        continue
+                    }
+                    #expect(error.status == 502)
+                } else if point == .headPending {
+                    guard case .respond(let error, _, true) = action else {
+                        Issue.record("expected the head withdrawn for \(event), got \(action)")
+                        continue
+                    }
+                    #expect(error.status == 502)
+                } else {
+                    #expect(action == .abort(upstreamFailed: true), "\(event) at \(point)")
+                    #expect(machine.phase == .finished(.truncated))
+                }
+            case (.perTryTimeout, _) where beforeHead:
+                #expect(
+                    action
+                        == .respond(
+                            ProxyError(
+                                .deadlineExceeded, "the attempt's deadline passed before a response arrived"),
+                            closeClient: false, withdrawHead: false))
+            case (.idle, _) where beforeHead:
+                guard case .respond(let error, false, false) = action else {
+                    Issue.record("expected a 504 at \(point), got \(action)")
+                    continue
+                }
+                #expect(error.kind == .deadlineExceeded)
+            case (.idle, .headPending):
+                guard case .respond(let error, _, true) = action else {
+                    Issue.record("expected a withdrawn head, got \(action)")
+                    continue
+                }
+                #expect(error.kind == .deadlineExceeded)
+            case (.idle, .headSent):
+                #expect(action == .abort(upstreamFailed: false))
+            default:
+                #expect(action == .none, "\(event) at \(point) should be ignored, got \(action)")
+            }
+        }
+    }
+
+    @Test func backoffWaitsThenConnectsToAnotherServer() {
+        for event in Event.allCases {
+            var machine = Point.backingOff.machine()
+            let action = event.send(to: &machine)
+            switch event {
+            case .backoffElapsed:
+                #expect(action == .connect(pickServer: true))
+                #expect(machine.phase == .connecting)
+                #expect(machine.attempt == 2)
+            case .deadline:
+                #expect(
+                    action
+                        == .respond(
+                            ProxyError(
+                                .deadlineExceeded, "the request deadline passed before a response arrived"),
+                            closeClient: false, withdrawHead: false))
+            case .clientGone:
+                #expect(action == .cancel)
+            case .idle:
+                guard case .respond(let error, _, _) = action else {
+                    Issue.record("expected a 504, got \(action)")
+                    continue
+                }
+                #expect(error.kind == .deadlineExceeded)
+            case .clientBodyFailed:
+                #expect(
+                    action
+                        == .respond(
+                            ProxyError(.badRequest, "bad chunk"), closeClient: true, withdrawHead: false))
+            default:
+                #expect(action == .none, "\(event) while backing off, got \(action)")
+                #expect(machine.phase == .backingOff)
+            }
+        }
+    }
+
+    @Test func tunnelsEndOnEitherSideAndIgnoreTheDeadline() {
+        for event in Event.allCases {
+            var machine = Point.tunnelling.machine()
+            let action = event.send(to: &machine)
+            switch event {
+            case .clientGone, .upstreamEnded, .reset, .badResponse, .connectFailed, .idle:
+                #expect(action == .closeTunnel, "\(event)")
+                #expect(machine.phase == .finished(.completed))
+            default:
+                #expect(action == .none, "\(event) in a tunnel, got \(action)")
+                #expect(machine.phase == .tunnelling)
+            }
+        }
+    }
+
+    // MARK: Whole exchanges
+
+    @Test func completesAndReusesTheUpstreamConnection() {
+        var machine = Machine(request: Self.request())
+        #expect(machine.start() == .connect(pickServer: false))
+        #expect(machine.connectionReady(reused: false) == .sendRequest(answerContinue: false))
+        machine.responseBytesArrived()
+        #expect(
+            machine.responseHeadReceived(
+                Self.ok, bodyBuffered: false, lastRequestOfDrain: false, now: Self.now)
+                == .forwardResponseHead(
+                    ResponsePlan(framing: .contentLength, closeClient: false, holdForBody: true)))
+        #expect(machine.isHoldingResponseHead)
+        machine.responseHeadSent()
+        #expect(!machine.isHoldingResponseHead)
+        #expect(machine.responseBodyComplete() == .complete(reuseUpstream: true, closeClient: false))
+        #expect(machine.phase == .finished(.completed))
+        #expect(machine.responseBodyComplete() == .none)
+    }
+
+    @Test func anEarlyAnswerClosesTheClientAndDropsTheUpstream() {
+        var machine = Machine(request: Self.request(idempotent: false, body: true))
+        _ = machine.start()
+        _ = machine.connectionReady(reused: false)
+        machine.requestBodyStartedFlowing()
+        let action = machine.responseHeadReceived(
+            Self.ok, bodyBuffered: true, lastRequestOfDrain: false, now: Self.now)
+        #expect(
+            action
+                == .forwardResponseHead(
+                    ResponsePlan(framing: .contentLength, closeClient: true, holdForBody: false)))
+        #expect(machine.responseBodyComplete() == .complete(reuseUpstream: false, closeClient: true))
+    }
+
+    @Test func theResponseWaitsForTheRequestBodyToFinishFirst() {
+        var machine = Machine(request: Self.request(idempotent: false, body: true))
+        _ = machine.start()
+        _ = machine.connectionReady(reused: false)
+        #expect(machine.requestBodyComplete() == .none)
+        _ = machine.responseHeadReceived(
+            Self.ok, bodyBuffered: true, lastRequestOfDrain: false, now: Self.now)
+        #expect(machine.responseBodyComplete() == .complete(reuseUpstream: true, closeClient: false))
     }
 
     @Test(arguments: [
-        (ExchangeStateMachine.State.connecting, ProxyError.Kind.deadlineExceeded),
-        (.awaitingResponseHead, .deadlineExceeded),
+        // framing, HTTP/1.1 client, upstream keeps alive, draining → framing to client, close, reuse
+        (BodyFraming.none, true, true, false, ClientFraming.none, false, true),
+        (.contentLength(0), true, true, false, .contentLength, false, true),
+        (.chunked, true, true, false, .chunked, false, true),
+        (.chunked, false, true, false, .closeDelimited, true, true),
+        (.untilClose, true, true, false, .chunked, false, false),
+        (.untilClose, false, true, false, .closeDelimited, true, false),
+        (.contentLength(5), true, false, false, .contentLength, false, false),
+        (.contentLength(5), true, true, true, .contentLength, true, true),
     ])
-    func deadlineBeforeTheHeadIs504(state: ExchangeStateMachine.State, kind: ProxyError.Kind) {
-        var machine = ExchangeStateMachine()
-        if state == .awaitingResponseHead { _ = machine.connectionReady() }
-        guard case .respondWithError(let error) = machine.deadlineExpired() else {
-            Issue.record("expected an error response")
+    func responseFramingAndConnectionReuse(
+        framing: BodyFraming, http11: Bool, keepsAlive: Bool, draining: Bool, toClient: ClientFraming,
+        closeClient: Bool, reuse: Bool
+    ) {
+        var machine = Machine(request: Self.request(http11: http11))
+        _ = machine.start()
+        _ = machine.connectionReady(reused: false)
+        let response = ExchangeResponse(status: 200, framing: framing, upstreamKeepsAlive: keepsAlive)
+        let action = machine.responseHeadReceived(
+            response, bodyBuffered: false, lastRequestOfDrain: draining, now: Self.now)
+        #expect(
+            action
+                == .forwardResponseHead(
+                    ResponsePlan(framing: toClient, closeClient: closeClient, holdForBody: !framing.isEmpty)))
+        machine.responseHeadSent()
+        if framing == .untilClose {
+            #expect(machine.upstreamEnded(now: Self.now) == .endCloseDelimitedBody)
+        }
+        #expect(machine.responseBodyComplete() == .complete(reuseUpstream: reuse, closeClient: closeClient))
+    }
+
+    @Test func interimResponsesReachHTTP11ClientsOnlyAnd100IsAlwaysDropped() {
+        for http11 in [true, false] {
+            var machine = Machine(request: Self.request(http11: http11))
+            _ = machine.start()
+            _ = machine.connectionReady(reused: false)
+            #expect(machine.interimResponseReceived(status: 100, now: Self.now) == .dropInterim)
+            #expect(
+                machine.interimResponseReceived(status: 103, now: Self.now)
+                    == (http11 ? .forwardInterim : .dropInterim))
+            #expect(machine.phase == .awaitingHead)
+        }
+    }
+
+    @Test func switchingProtocolsWithoutAnUpgradeRequestIsABadResponse() {
+        var machine = Machine(request: Self.request())
+        _ = machine.start()
+        _ = machine.connectionReady(reused: false)
+        guard case .respond(let error, _, _) = machine.interimResponseReceived(status: 101, now: Self.now)
+        else {
+            Issue.record("expected an error")
             return
         }
-        #expect(error.kind == kind)
+        #expect(error.kind == .upstreamBadResponse)
+    }
+
+    @Test func theGatewayAnswersOneContinuePerRequest() {
+        var fresh = Machine(request: Self.request(body: true, expectsContinue: true))
+        _ = fresh.start()
+        #expect(fresh.connectionReady(reused: true) == .sendRequest(answerContinue: true))
+        #expect(fresh.attemptFailed(.reset("stale"), now: Self.now) == .resendOnNewConnection)
+        #expect(fresh.connectionReady(reused: false) == .sendRequest(answerContinue: false))
+        var http10 = Machine(request: Self.request(http11: false, body: true, expectsContinue: true))
+        _ = http10.start()
+        #expect(http10.connectionReady(reused: false) == .sendRequest(answerContinue: false))
+        #expect(
+            ExchangeRequest(
+                isIdempotent: true, clientIsHTTP11: true, clientKeepAlive: true, hasBody: false,
+                expectsContinue: true
+            ).expectsContinue == false)
+    }
+
+    // MARK: Stale pooled connections
+
+    @Test(arguments: [
+        // idempotent, has body, body started, response bytes seen, reused → resent
+        (true, false, false, false, true, true),
+        (false, false, false, false, true, true),
+        (false, true, false, false, true, true),
+        (false, true, true, false, true, false),
+        (true, true, true, false, true, false),
+        (true, false, false, true, true, false),
+        (true, false, false, false, false, false),
+    ])
+    func aRequestMeetingAStaleConnectionIsSentOnceMore(
+        idempotent: Bool, body: Bool, bodyStarted: Bool, responseSeen: Bool, reused: Bool, resent: Bool
+    ) {
+        var machine = Machine(request: Self.request(idempotent: idempotent, body: body))
+        _ = machine.start()
+        _ = machine.connectionReady(reused: reused)
+        if bodyStarted { machine.requestBodyStartedFlowing() }
+        if responseSeen { machine.responseBytesArrived() }
+        let action = machine.upstreamEnded(now: Self.now)
+        if resent {
+            #expect(action == .resendOnNewConnection)
+            #expect(machine.attempt == 1, "a resend is not a retry")
+            // Once only: the new connection failing too is the request's outcome.
+            #expect(machine.connectionReady(reused: false) == .sendRequest(answerContinue: false))
+            guard case .respond(let error, _, _) = machine.attemptFailed(.reset("again"), now: Self.now)
+            else {
+                Issue.record("expected an error the second time")
+                return
+            }
+            #expect(error.kind == .upstreamReset)
+        } else {
+            guard case .respond(let error, _, _) = action else {
+                Issue.record("expected an error, got \(action)")
+                return
+            }
+            #expect(error.kind == .upstreamReset)
+        }
+    }
+
+    @Test func aMalformedAnswerOnAReusedConnectionIsNotResent() {
+        var machine = Point.awaitingHeadOnReused.machine()
+        machine.responseBytesArrived()
+        guard case .respond(let error, _, _) = machine.attemptFailed(.badResponse("garbage"), now: Self.now)
+        else {
+            Issue.record("expected an error")
+            return
+        }
+        #expect(error.kind == .upstreamBadResponse)
+    }
+
+    // MARK: Retries
+
+    static func policy(
+        _ conditions: Set<RetryCondition>, maxRetries: Int = 2, statuses: [Int] = [],
+        nonIdempotent: Bool = false
+    ) -> RetryPolicy {
+        RetryPolicy(
+            maxRetries: maxRetries, conditions: conditions, retriableStatuses: statuses,
+            retryNonIdempotent: nonIdempotent, backoffBase: .milliseconds(25), backoffMax: .milliseconds(250))
+    }
+
+    @Test func retriesUntilAttemptsRunOutThenAnswersWithTheLastFailure() {
+        var machine = Machine(
+            request: Self.request(), retryPolicy: Self.policy([.connectFailure]), deadline: nil, seed: 42)
+        _ = machine.start()
+        for retry in 1...2 {
+            guard case .retry(let delay) = machine.attemptFailed(.connectFailed("refused"), now: Self.now)
+            else {
+                Issue.record("expected retry \(retry)")
+                return
+            }
+            #expect(delay >= .zero && delay <= min(.milliseconds(250), .milliseconds(25 * (1 << retry))))
+            #expect(machine.backoffElapsed() == .connect(pickServer: true))
+            #expect(machine.attempt == retry + 1)
+        }
+        guard case .respond(let error, _, _) = machine.attemptFailed(.connectFailed("refused"), now: Self.now)
+        else {
+            Issue.record("expected the final error")
+            return
+        }
+        #expect(error.kind == .upstreamConnectFailed)
+    }
+
+    @Test func nonIdempotentRequestsAreRetriedOnlyWhenTheyCannotHaveArrived() {
+        let policy = Self.policy([.connectFailure, .reset])
+        var post = Machine(request: Self.request(idempotent: false), retryPolicy: policy)
+        _ = post.start()
+        if case .retry = post.attemptFailed(.connectFailed("refused"), now: Self.now) {
+        } else {
+            Issue.record("a failed connect is retried for POST")
+        }
+        _ = post.backoffElapsed()
+        _ = post.connectionReady(reused: false)
+        guard case .respond = post.attemptFailed(.reset("reset"), now: Self.now) else {
+            Issue.record("a reset POST is not retried")
+            return
+        }
+        var allowed = Machine(
+            request: Self.request(idempotent: false), retryPolicy: Self.policy([.reset], nonIdempotent: true))
+        _ = allowed.start()
+        _ = allowed.connectionReady(reused: false)
+        if case .retry = allowed.attemptFailed(.reset("reset"), now: Self.now) {
+        } else {
+            Issue.record("retryNonIdempotent allows it")
+        }
+    }
+
+    @Test func noRetryStartsIfTheDeadlineWouldPassFirst() {
+        let policy = RetryPolicy(
+            maxRetries: 2, conditions: [.connectFailure], retriableStatuses: [], retryNonIdempotent: false,
+            backoffBase: .seconds(10), backoffMax: .seconds(10))
+        for seed: UInt64 in 0..<20 {
+            var machine = Machine(
+                request: Self.request(), retryPolicy: policy, deadline: Self.now + .milliseconds(1),
+                seed: seed)
+            _ = machine.start()
+            let action = machine.attemptFailed(.connectFailed("refused"), now: Self.now)
+            if case .retry(let delay) = action {
+                #expect(delay < .milliseconds(1), "only a wait that ends before the deadline")
+            } else {
+                guard case .respond(let error, _, _) = action else {
+                    Issue.record("expected the attempt's own outcome")
+                    return
+                }
+                #expect(error.kind == .upstreamConnectFailed)
+            }
+        }
+    }
+
+    @Test func aBodyAlreadySentCannotBeRetried() {
+        var machine = Machine(request: Self.request(body: true), retryPolicy: Self.policy([.reset]))
+        _ = machine.start()
+        _ = machine.connectionReady(reused: false)
+        machine.requestBodyStartedFlowing()
+        guard case .respond = machine.attemptFailed(.reset("reset"), now: Self.now) else {
+            Issue.record("expected no retry")
+            return
+        }
+    }
+
+    @Test func perTryTimeoutsAreRetriedWhenListedElse504() {
+        var listed = Machine(request: Self.request(), retryPolicy: Self.policy([.perTryTimeout]))
+        _ = listed.start()
+        _ = listed.connectionReady(reused: false)
+        if case .retry = listed.perTryTimeoutExpired(now: Self.now) {
+        } else {
+            Issue.record("expected a retry")
+        }
+        var unlisted = Machine(request: Self.request(), retryPolicy: Self.policy([.reset]))
+        _ = unlisted.start()
+        _ = unlisted.connectionReady(reused: false)
+        guard case .respond(let error, _, _) = unlisted.perTryTimeoutExpired(now: Self.now) else {
+            Issue.record("expected a 504")
+            return
+        }
         #expect(error.status == 504)
     }
 
-    @Test func failuresAfterTheHeadTruncateTheResponse() {
-        for event in 0..<3 {
-            var machine = ExchangeStateMachine()
-            _ = machine.connectionReady()
-            _ = machine.responseHeadReceived()
-            let action: ExchangeStateMachine.Action
-            switch event {
-            case 0: action = machine.deadlineExpired()
-            case 1: action = machine.upstreamClosed("reset")
-            default: action = machine.upstreamBadResponse("bad chunk")
-            }
-            #expect(action == .abortClient)
-            #expect(machine.state == .finished(.truncated))
-        }
-    }
-
-    @Test func upstreamResetBeforeTheHeadIs502Reset() {
-        var machine = ExchangeStateMachine()
-        _ = machine.connectionReady()
-        guard case .respondWithError(let error) = machine.upstreamClosed("closed") else {
-            Issue.record("expected an error response")
+    @Test func aRetriedStatusThatRunsOutOfAttemptsIsPassedThroughAsIs() {
+        var machine = Machine(
+            request: Self.request(), retryPolicy: Self.policy([.gatewayError], maxRetries: 1))
+        let unavailable = ExchangeResponse(status: 503, framing: .contentLength(0), upstreamKeepsAlive: true)
+        _ = machine.start()
+        _ = machine.connectionReady(reused: false)
+        guard
+            case .retry = machine.responseHeadReceived(
+                unavailable, bodyBuffered: false, lastRequestOfDrain: false, now: Self.now)
+        else {
+            Issue.record("expected a retry of the 503")
             return
         }
-        #expect(error.code == "upstream_reset")
+        _ = machine.backoffElapsed()
+        _ = machine.connectionReady(reused: false)
+        let last = machine.responseHeadReceived(
+            unavailable, bodyBuffered: false, lastRequestOfDrain: false, now: Self.now)
+        #expect(
+            last
+                == .forwardResponseHead(
+                    ResponsePlan(framing: .contentLength, closeClient: false, holdForBody: false)))
     }
 
-    @Test func clientLeavingCancelsOnceAndLaterEventsAreIgnored() {
-        var machine = ExchangeStateMachine()
-        _ = machine.connectionReady()
-        #expect(machine.clientGone() == .cancelUpstream)
-        #expect(machine.state == .finished(.cancelled))
-        #expect(machine.clientGone() == .none)
-        #expect(machine.responseHeadReceived() == .none)
-        #expect(machine.deadlineExpired() == .none)
-        #expect(machine.upstreamClosed("late") == .none)
+    // MARK: Policy
+
+    @Test(arguments: [
+        // condition listed, failure, idempotent → retried
+        (RetryCondition.connectFailure, AttemptFailure.connectFailed("x"), false, true),
+        (.connectFailure, .reset("x"), true, false),
+        (.reset, .reset("x"), true, true),
+        (.reset, .reset("x"), false, false),
+        (.reset, .badResponse("x"), true, true),
+        (.perTryTimeout, .perTryTimeout, true, true),
+        (.perTryTimeout, .perTryTimeout, false, false),
+        (.fiveXX, .reset("x"), true, false),
+    ])
+    func retryPolicyAllowsOnlyListedConditions(
+        condition: RetryCondition, failure: AttemptFailure, idempotent: Bool, retried: Bool
+    ) {
+        #expect(Self.policy([condition]).allowsRetry(after: failure, idempotent: idempotent) == retried)
+        #expect(RetryPolicy.none.allowsRetry(after: failure, idempotent: idempotent) == false)
     }
+
+    @Test(arguments: [
+        (RetryCondition.fiveXX, 500, true), (.fiveXX, 503, true), (.fiveXX, 404, false),
+        (.gatewayError, 502, true), (.gatewayError, 500, false), (.retriableStatus, 409, true),
+        (.retriableStatus, 410, false),
+    ])
+    func retryPolicyStatuses(condition: RetryCondition, status: Int, retried: Bool) {
+        let policy = Self.policy([condition], statuses: [409])
+        #expect(policy.allowsRetry(afterStatus: status, idempotent: true) == retried)
+        #expect(policy.allowsRetry(afterStatus: status, idempotent: false) == false)
+    }
+
+    @Test func backoffIsFullJitterUnderTheDoublingCeiling() {
+        let policy = Self.policy([.reset])
+        for retry in 1...6 {
+            let ceiling = min(TimeSpan.milliseconds(250), .milliseconds(25) * (1 << retry))
+            #expect(policy.backoff(beforeRetry: retry, random: 0) == .zero)
+            #expect(policy.backoff(beforeRetry: retry, random: UInt64(ceiling.nanoseconds)) == ceiling)
+            #expect(policy.backoff(beforeRetry: retry, random: .max) <= ceiling)
+        }
+    }
+
+    @Test func policyFromConfiguration() {
+        let policy = RetryPolicy(RetryConfig())
+        #expect(policy.maxRetries == 2)
+        #expect(policy.conditions == [.connectFailure, .reset])
+        #expect(policy.backoffBase == .milliseconds(25))
+    }
+
+    // MARK: Errors
 
     @Test func errorCodesAndStatusesFollowTheTable() {
         let table: [(ProxyError.Kind, Int, String)] = [

@@ -1,135 +1,393 @@
-/// The phases of one proxied request and the edges between them: events in, actions out.
+/// The whole state of one proxied request, and every decision about it: events in, actions
+/// out (docs/architecture.md, "The exchange state machine").
 ///
-/// The runtime performs the actions (sockets, timers, writes); every way an exchange can
-/// end — success, upstream failure, deadline, client cancel — is an edge here, so it is
-/// visible and tested without sockets. Retries and per-try timeouts add edges from the
-/// failure events before the response head (only then can a request be replayed).
-public struct ExchangeStateMachine: Sendable {
-    public enum State: Sendable, Equatable {
-        /// Picking a server and getting a pooled or new connection.
+/// The runtime reports what happened on the sockets and timers and performs the action it
+/// gets back; it keeps no state of the exchange beside this value and decides nothing itself.
+/// Every way an exchange ends — completed, failed with a gateway error, truncated after the
+/// head went out, cancelled by the client — is an edge here with its own outcome, so each is
+/// visible and tested without sockets. Late and repeated events (a timer that fires after
+/// the end, a second close) return `.none`.
+///
+/// Attempts: a failed attempt may be followed by another (a retry after a backoff wait, on a
+/// server not tried yet, when the policy allows it and the deadline leaves room), and a
+/// request that fails on a reused pooled connection before any response byte arrived is
+/// sent once more on a new connection to the same server: the connection was stale, which
+/// is not the request's fault, so that is not a retry (`.resendOnNewConnection`).
+package struct ExchangeStateMachine: Sendable {
+    package enum Phase: Sendable, Equatable {
+        /// Waiting for a connection (pooled or new) for the current attempt.
         case connecting
-        /// Request going out; no response head yet.
-        case awaitingResponseHead
-        /// The response head went to the client; its body is flowing.
-        case streamingResponse
+        /// The request is going out; no final response head yet.
+        case awaitingHead
+        /// Between a failed attempt and the next one.
+        case backingOff
+        /// A final response head was accepted; its body flows to the client.
+        case responding
+        /// The upstream switched protocols: bytes flow both ways unparsed.
+        case tunnelling
         case finished(Outcome)
     }
 
-    public enum Outcome: Sendable, Equatable {
-        /// The upstream response reached the client whole.
+    package enum Outcome: Sendable, Equatable {
+        /// The upstream's response reached the client whole (or a tunnel ended).
         case completed
-        /// A gateway-made error response was sent instead of an upstream response.
+        /// The client got a gateway-made error instead of an upstream response.
         case failed(ProxyError.Kind)
-        /// The response was cut off after its head was sent; the client connection closes.
+        /// The response was cut off after its head went out; the client connection closed.
         case truncated
         /// The client went away first (logged as 499).
         case cancelled
     }
 
-    public enum Action: Sendable, Equatable {
-        /// Start writing the request on the new connection.
-        case sendRequest
-        /// Close the upstream connection (if any) and answer the client with this error.
-        case respondWithError(ProxyError)
-        /// Forward the response head to the client.
-        case forwardResponseHead
-        /// Close both connections: the client got part of a response and must not take it as whole.
-        case abortClient
-        /// Close the upstream connection; the client is gone.
-        case cancelUpstream
-        /// The exchange is done; hand the upstream connection back to the pool if `reuseUpstream`.
-        case finish(reuseUpstream: Bool)
-        /// Nothing to do (a late or repeated event).
+    package enum Action: Sendable, Equatable {
         case none
+        /// Get a connection for the current attempt: a pooled one if there is one, else a new
+        /// one. `pickServer`: choose the server again, preferring one not tried yet (a retry);
+        /// otherwise use the server the request was dispatched to.
+        case connect(pickServer: Bool)
+        /// Close the failed (stale) connection and open a new one to the same server; count it
+        /// as a stale reuse, not as a retry or a failure.
+        case resendOnNewConnection
+        /// Write the request head on the ready connection (after an `Expect: 100-continue`,
+        /// answer the client's expectation first when `answerContinue`), then relay the body
+        /// and read the response.
+        case sendRequest(answerContinue: Bool)
+        /// Forward a 1xx interim response to the client, or drop it.
+        case forwardInterim
+        case dropInterim
+        /// Write the final response head as planned, then relay the body.
+        case forwardResponseHead(ResponsePlan)
+        /// The upstream closed: for a body framed by the close, that is its end. Terminate the
+        /// client's framing, then report `responseBodyComplete()`.
+        case endCloseDelimitedBody
+        /// Done: pool the upstream connection when `reuseUpstream` (else close it); the client
+        /// connection closes after the response when `closeClient`.
+        case complete(reuseUpstream: Bool, closeClient: Bool)
+        /// Close the upstream connection and answer the client with a gateway error; a response
+        /// head queued but not yet sent to the client is withdrawn first when `withdrawHead`.
+        case respond(ProxyError, closeClient: Bool, withdrawHead: Bool)
+        /// Close both connections: the client got part of a response and must not take it as
+        /// whole. `upstreamFailed`: the upstream caused it (counted among its failures).
+        case abort(upstreamFailed: Bool)
+        /// The client left: reset the upstream connection at once.
+        case cancel
+        /// The attempt failed and another follows: close (reset) its connection, count the
+        /// failure, wait `after`, then report `backoffElapsed()`.
+        case retry(after: TimeSpan)
+        /// The upstream accepted the upgrade: relay bytes both ways until either side closes.
+        case openTunnel
+        /// The tunnel ended: close both connections.
+        case closeTunnel
     }
 
-    public private(set) var state: State = .connecting
+    package let request: ExchangeRequest
+    private let retryPolicy: RetryPolicy
+    private let deadline: Instant?
+    private var random: UInt64
 
-    public init() {}
+    package private(set) var phase: Phase = .connecting
+    /// Attempts begun, the current one included (a resend on a new connection is the same attempt).
+    package private(set) var attempt = 1
+    /// The current attempt runs on a connection taken from the pool.
+    private var connectionReused = false
+    /// A byte of a response arrived on the current attempt.
+    private var responseStarted = false
+    private var resentOnNewConnection = false
+    private var continueAnswered = false
+    /// A byte of the request body left the client's input (it cannot be sent again).
+    private var requestBodyStarted = false
+    package private(set) var requestBodyDone: Bool
+    private var responseDone = false
+    /// The response head is queued for the client but no byte of it was written yet.
+    private var responseHeadPending = false
+    /// …and its flush waits for one more read of the upstream (see `ResponsePlan.holdForBody`).
+    package private(set) var isHoldingResponseHead = false
+    private var upstreamReusable = false
+    private var responseEndsAtClose = false
+    /// The client connection stays open for another request after this one.
+    private var keepClient: Bool
 
-    public var isFinished: Bool {
-        if case .finished = state { return true }
+    package init(
+        request: ExchangeRequest, retryPolicy: RetryPolicy = .none, deadline: Instant? = nil, seed: UInt64 = 0
+    ) {
+        self.request = request
+        self.retryPolicy = retryPolicy
+        self.deadline = deadline
+        self.random = seed
+        self.requestBodyDone = !request.hasBody
+        self.keepClient = request.clientKeepAlive
+    }
+
+    package var isFinished: Bool {
+        if case .finished = phase { return true }
         return false
     }
 
-    public mutating func connectionReady() -> Action {
-        guard state == .connecting else { return .none }
-        state = .awaitingResponseHead
-        return .sendRequest
+    /// The response head went out (or is queued) and its body may flow.
+    package var isResponding: Bool { phase == .responding }
+
+    // MARK: Connecting and sending
+
+    package mutating func start() -> Action {
+        phase == .connecting ? .connect(pickServer: false) : .none
     }
 
-    public mutating func connectFailed(_ message: String) -> Action {
-        guard state == .connecting else { return .none }
-        return fail(ProxyError(.upstreamConnectFailed, message))
+    package mutating func connectionReady(reused: Bool) -> Action {
+        guard phase == .connecting else { return .none }
+        phase = .awaitingHead
+        connectionReused = reused
+        responseStarted = false
+        let answer =
+            request.expectsContinue && request.clientIsHTTP11 && !continueAnswered && !requestBodyDone
+        if answer { continueAnswered = true }
+        return .sendRequest(answerContinue: answer)
     }
 
-    /// The pool refused to queue the request (`maxPending`).
-    public mutating func overloaded() -> Action {
-        guard state == .connecting else { return .none }
-        return fail(ProxyError(.upstreamOverloaded, "too many requests waiting for an upstream connection"))
+    /// Request body bytes left the client's input for the upstream.
+    package mutating func requestBodyStartedFlowing() {
+        requestBodyStarted = true
     }
 
-    /// The upstream connection closed or reset; `message` says how.
-    public mutating func upstreamClosed(_ message: String) -> Action {
-        switch state {
-        case .connecting, .awaitingResponseHead:
-            return fail(ProxyError(.upstreamReset, message))
-        case .streamingResponse:
-            state = .finished(.truncated)
-            return .abortClient
+    package mutating func requestBodyComplete() -> Action {
+        guard !requestBodyDone else { return .none }
+        requestBodyStarted = true
+        requestBodyDone = true
+        if phase == .responding && responseDone { return finish() }
+        return .none
+    }
+
+    // MARK: Response
+
+    /// Bytes of a response arrived on the current attempt.
+    package mutating func responseBytesArrived() {
+        if phase == .awaitingHead { responseStarted = true }
+    }
+
+    package mutating func interimResponseReceived(status: Int, now: Instant) -> Action {
+        guard phase == .awaitingHead else { return .none }
+        responseStarted = true
+        if status == 101 {
+            guard request.wantsUpgrade else {
+                return attemptFailed(
+                    .badResponse("the upstream switched protocols without an upgrade request"), now: now)
+            }
+            phase = .tunnelling
+            keepClient = false
+            return .openTunnel
+        }
+        // A 100 answers the expectation the gateway already answered itself; other 1xx
+        // (e.g. 103 Early Hints) reach HTTP/1.1 clients only (RFC 9110 §15.2).
+        return status != 100 && request.clientIsHTTP11 ? .forwardInterim : .dropInterim
+    }
+
+    /// A final response head arrived. `bodyBuffered`: body bytes came with it.
+    /// `lastRequestOfDrain`: the gateway is draining and no other request waits on this
+    /// client connection, so this response is its last.
+    package mutating func responseHeadReceived(
+        _ response: ExchangeResponse, bodyBuffered: Bool, lastRequestOfDrain: Bool, now: Instant
+    ) -> Action {
+        guard phase == .awaitingHead else { return .none }
+        responseStarted = true
+        if retryPolicy.allowsRetry(afterStatus: response.status, idempotent: request.isIdempotent),
+            let retry = retryIfPossible(now: now)
+        {
+            return retry
+        }
+        phase = .responding
+        let framing: ClientFraming
+        switch response.framing {
+        case .none: framing = .none
+        case .contentLength: framing = .contentLength
+        case .chunked, .untilClose: framing = request.clientIsHTTP11 ? .chunked : .closeDelimited
+        }
+        upstreamReusable = response.upstreamKeepsAlive && response.framing != .untilClose
+        responseEndsAtClose = response.framing == .untilClose
+        // An early answer leaves the rest of the request body unread, so the client
+        // connection cannot carry another request.
+        if framing == .closeDelimited || !requestBodyDone || lastRequestOfDrain { keepClient = false }
+        responseHeadPending = true
+        isHoldingResponseHead = !bodyBuffered && !response.framing.isEmpty
+        return .forwardResponseHead(
+            ResponsePlan(framing: framing, closeClient: !keepClient, holdForBody: isHoldingResponseHead))
+    }
+
+    /// The shell began writing the queued response head to the client: from now on a
+    /// failure can only cut the response short.
+    package mutating func responseHeadSent() {
+        responseHeadPending = false
+        isHoldingResponseHead = false
+    }
+
+    package mutating func responseBodyComplete() -> Action {
+        guard phase == .responding, !responseDone else { return .none }
+        responseDone = true
+        if requestBodyDone || !keepClient { return finish() }
+        return .none
+    }
+
+    /// The upstream closed its side.
+    package mutating func upstreamEnded(now: Instant) -> Action {
+        switch phase {
+        case .responding where responseEndsAtClose && !responseDone:
+            return .endCloseDelimitedBody
+        case .tunnelling:
+            return closeTunnel()
+        default:
+            return attemptFailed(
+                .reset("the upstream closed the connection before the response was complete"), now: now)
+        }
+    }
+
+    // MARK: Failures and timers
+
+    package mutating func attemptFailed(_ failure: AttemptFailure, now: Instant) -> Action {
+        switch phase {
+        case .connecting, .awaitingHead:
+            if case .reset = failure, canResendOnNewConnection {
+                resentOnNewConnection = true
+                phase = .connecting
+                return .resendOnNewConnection
+            }
+            if retryPolicy.allowsRetry(after: failure, idempotent: request.isIdempotent),
+                let retry = retryIfPossible(now: now)
+            {
+                return retry
+            }
+            return fail(failure.error)
+        case .responding:
+            return failResponse(failure.error)
+        case .tunnelling:
+            return closeTunnel()
+        case .backingOff, .finished:
+            return .none
+        }
+    }
+
+    package mutating func perTryTimeoutExpired(now: Instant) -> Action {
+        guard phase == .connecting || phase == .awaitingHead else { return .none }
+        return attemptFailed(.perTryTimeout, now: now)
+    }
+
+    package mutating func backoffElapsed() -> Action {
+        guard phase == .backingOff else { return .none }
+        phase = .connecting
+        return .connect(pickServer: true)
+    }
+
+    /// The request's deadline passed (docs/configuration.md, `timeoutMs`).
+    package mutating func deadlineExpired() -> Action {
+        let error = ProxyError(.deadlineExceeded, "the request deadline passed before a response arrived")
+        switch phase {
+        case .connecting, .awaitingHead, .backingOff:
+            return fail(error)
+        case .responding:
+            return failResponse(error)
+        case .tunnelling, .finished:
+            return .none
+        }
+    }
+
+    /// Nothing moved on either connection for `idleMs`.
+    package mutating func idleTimeout() -> Action {
+        switch phase {
+        case .connecting, .awaitingHead, .backingOff:
+            if !requestBodyDone {
+                return clientBodyFailed(
+                    ProxyError(.requestTimeout, "the request body was not received in time"))
+            }
+            return fail(ProxyError(.deadlineExceeded, "the upstream sent nothing for the idle timeout"))
+        case .responding:
+            return failResponse(ProxyError(.deadlineExceeded, "the response stalled for the idle timeout"))
+        case .tunnelling:
+            return closeTunnel()
         case .finished:
             return .none
         }
     }
 
-    /// The upstream sent something that is not a valid HTTP/1.1 response.
-    public mutating func upstreamBadResponse(_ message: String) -> Action {
-        switch state {
-        case .connecting, .awaitingResponseHead:
-            return fail(ProxyError(.upstreamBadResponse, message))
-        case .streamingResponse:
-            state = .finished(.truncated)
-            return .abortClient
-        case .finished:
+    /// The client's request body is malformed, too large or too slow: the client gets the
+    /// error (its connection cannot be trusted any further), or is cut off when a response
+    /// is already on its way.
+    package mutating func clientBodyFailed(_ error: ProxyError) -> Action {
+        switch phase {
+        case .connecting, .awaitingHead, .backingOff:
+            phase = .finished(.failed(error.kind))
+            return .respond(error, closeClient: true, withdrawHead: false)
+        case .responding:
+            keepClient = false
+            return failResponse(error)
+        case .tunnelling, .finished:
             return .none
         }
     }
 
-    public mutating func responseHeadReceived() -> Action {
-        guard state == .awaitingResponseHead else { return .none }
-        state = .streamingResponse
-        return .forwardResponseHead
-    }
-
-    public mutating func deadlineExpired() -> Action {
-        switch state {
-        case .connecting, .awaitingResponseHead:
-            return fail(
-                ProxyError(.deadlineExceeded, "the request deadline passed before a response arrived"))
-        case .streamingResponse:
-            state = .finished(.truncated)
-            return .abortClient
+    package mutating func clientGone() -> Action {
+        switch phase {
         case .finished:
             return .none
+        case .tunnelling:
+            return closeTunnel()
+        default:
+            phase = .finished(.cancelled)
+            return .cancel
         }
     }
 
-    public mutating func clientGone() -> Action {
-        guard !isFinished else { return .none }
-        state = .finished(.cancelled)
-        return .cancelUpstream
+    // MARK: Edges
+
+    private var canResendOnNewConnection: Bool {
+        connectionReused && !responseStarted && !resentOnNewConnection
+            && (request.isIdempotent || !requestBodyStarted) && isBodyReplayable
     }
 
-    /// The whole response went to the client; `reusable` when both messages were well framed
-    /// and neither side asked to close.
-    public mutating func responseComplete(reusable: Bool) -> Action {
-        guard state == .streamingResponse else { return .none }
-        state = .finished(.completed)
-        return .finish(reuseUpstream: reusable)
+    /// The body can be sent again: none of it left the client's input yet.
+    private var isBodyReplayable: Bool { !request.hasBody || !requestBodyStarted }
+
+    /// A retry when one is left, the body can be sent again and the wait ends before the
+    /// deadline; nil otherwise (the caller ends with the attempt's own outcome).
+    private mutating func retryIfPossible(now: Instant) -> Action? {
+        guard attempt <= retryPolicy.maxRetries, isBodyReplayable else { return nil }
+        let delay = retryPolicy.backoff(beforeRetry: attempt, random: nextRandom())
+        if let deadline, now + delay >= deadline { return nil }
+        attempt += 1
+        phase = .backingOff
+        return .retry(after: delay)
+    }
+
+    private mutating func finish() -> Action {
+        phase = .finished(.completed)
+        return .complete(reuseUpstream: upstreamReusable && requestBodyDone, closeClient: !keepClient)
     }
 
     private mutating func fail(_ error: ProxyError) -> Action {
-        state = .finished(.failed(error.kind))
-        return .respondWithError(error)
+        phase = .finished(.failed(error.kind))
+        let close = error.closesClientConnection || !keepClient || !requestBodyDone
+        return .respond(error, closeClient: close, withdrawHead: false)
+    }
+
+    /// A failure after the response head was accepted: while no byte of the head went to the
+    /// client it can still be replaced by a gateway error; after that, only cut short.
+    private mutating func failResponse(_ error: ProxyError) -> Action {
+        guard responseHeadPending else {
+            phase = .finished(.truncated)
+            return .abort(upstreamFailed: error.isUpstreamFailure)
+        }
+        phase = .finished(.failed(error.kind))
+        let close = error.closesClientConnection || !keepClient || !requestBodyDone
+        return .respond(error, closeClient: close, withdrawHead: true)
+    }
+
+    private mutating func closeTunnel() -> Action {
+        phase = .finished(.completed)
+        return .closeTunnel
+    }
+
+    /// SplitMix64: the backoff jitter, reproducible from the seed.
+    private mutating func nextRandom() -> UInt64 {
+        random &+= 0x9E37_79B9_7F4A_7C15
+        var z = random
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }

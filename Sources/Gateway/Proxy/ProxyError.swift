@@ -1,4 +1,4 @@
-/// A failure that ends a request with a gateway-made response, tagged with where it came from.
+/// A failure that ends a request with a gateway-made response.
 ///
 /// The status code, the `error` code of the JSON body and `X-Gateway-Error` all derive from
 /// the kind, in one place (SPEC section 4, "Errors made by the gateway").
@@ -20,13 +20,6 @@ public struct ProxyError: Error, Sendable, Equatable {
         case circuitOpen
         case upstreamOverloaded
         case deadlineExceeded
-    }
-
-    /// Who caused it: decides whether a retry could help.
-    public enum Origin: Sendable, Equatable {
-        case client
-        case upstream
-        case gateway
     }
 
     public var kind: Kind
@@ -58,16 +51,12 @@ public struct ProxyError: Error, Sendable, Equatable {
     /// The code in the JSON body and in `X-Gateway-Error`.
     public var code: String { kind.code }
 
-    public var origin: Origin {
+    /// The upstream failed the attempt (counted among its failures), rather than the client,
+    /// the gateway's own limits or time.
+    package var isUpstreamFailure: Bool {
         switch kind {
-        case .badRequest, .requestTimeout, .payloadTooLarge, .uriTooLong, .headersTooLarge,
-            .notImplemented, .versionNotSupported:
-            return .client
-        case .upstreamConnectFailed, .upstreamReset, .upstreamBadResponse:
-            return .upstream
-        case .noRoute, .rateLimited, .noHealthyUpstream, .circuitOpen, .upstreamOverloaded,
-            .deadlineExceeded:
-            return .gateway
+        case .upstreamConnectFailed, .upstreamReset, .upstreamBadResponse: return true
+        default: return false
         }
     }
 

@@ -6,6 +6,9 @@ public struct ServerCounters: Sendable, Equatable {
     public var failures: UInt64 = 0
     /// Attempts in progress on this worker; signed because merging sums workers' gauges.
     public var activeRequests: Int = 0
+    /// Requests sent again on a new connection because the pooled one they got had been
+    /// closed by the server (not retries, not failures).
+    public var staleReuses: UInt64 = 0
 
     /// Creates all-zero counters.
     public init() {}
@@ -15,5 +18,6 @@ public struct ServerCounters: Sendable, Equatable {
         requests &+= other.requests
         failures &+= other.failures
         activeRequests &+= other.activeRequests
+        staleReuses &+= other.staleReuses
     }
 }

@@ -70,6 +70,16 @@ struct ByteBuffer: ~Copyable {
         }
     }
 
+    /// Drops the last `count` unread bytes (appended but not yet consumed).
+    mutating func removeLast(_ count: Int) {
+        precondition(count <= readableCount)
+        writeIndex -= count
+        if readIndex == writeIndex {
+            readIndex = 0
+            writeIndex = 0
+        }
+    }
+
     /// Moves unread bytes to the front so the whole free space is at the end.
     mutating func compact() {
         guard readIndex > 0, let storage else { return }

@@ -24,7 +24,9 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
     let worker: Worker
     let peer: SocketAddress?
     let listener: RuntimeListener
-    var phase: Phase = .awaitingHead
+    /// Changed only by the connection itself; the dispatcher and the exchange ask for changes
+    /// through `beginExchange` and the `exchange…` methods.
+    private(set) var phase: Phase = .awaitingHead
     var input: ByteBuffer
     var output: ByteBuffer
     /// Bytes of a large gateway-made response that did not fit in `output` yet.
@@ -36,7 +38,8 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
     /// epoll reported a hangup: the end of the stream is near, and no further edge will say so.
     private var hangupSeen = false
     var parser: RequestHeadParser
-    var exchange: ProxyExchange?
+    /// The request being proxied (phase `.exchanging`).
+    private(set) var exchange: ProxyExchange?
     /// The connection's timeout (header, idle, body progress); fires at or before `timeoutDue`.
     let timer = LoopTimer()
     /// When the current phase times out (monotonic ns), 0 for never. The heap timer may be
@@ -138,7 +141,7 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
                     ProxyError(.requestTimeout, "the request header was not received in time"), closing: true)
             }
         case .exchanging:
-            exchange?.clientIdleTimeout()
+            exchange?.idleTimeout()
         case .closingAfterFlush:
             close()  // the client stopped reading the last response
         case .closed:
@@ -248,7 +251,7 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
         }
         disarmTimeout()
         headStarted = false
-        worker.handleRequest(head, on: self)
+        worker.dispatcher.dispatch(head, from: self)
         return true
     }
 
@@ -272,7 +275,10 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
         while writable && !output.isEmpty {
             let before = output.readableCount
             let outcome = output.flush(to: fd)
-            if output.readableCount != before { noteProgress() }
+            if output.readableCount != before {
+                noteProgress()
+                exchange?.clientOutputSent()
+            }
             switch outcome {
             case .flushed:
                 if !overflow.isEmpty {
@@ -368,6 +374,44 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
         output.append(UnsafeRawBufferPointer(rebasing: raw[0..<fitting]))
         if fitting < raw.count { overflow.append(contentsOf: raw[fitting...]) }
         if flushNow { flush() }
+    }
+
+    /// Bytes queued for the client and not written yet.
+    var queuedOutputCount: Int { output.readableCount + overflow.count }
+
+    /// Drops queued output after its first `count` bytes: a response head queued but not
+    /// written, which a gateway error replaces.
+    func withdrawOutput(keeping count: Int) {
+        let excess = queuedOutputCount - count
+        guard excess > 0 else { return }
+        let fromOverflow = min(excess, overflow.count)
+        overflow.removeLast(fromOverflow)
+        output.removeLast(excess - fromOverflow)
+    }
+
+    // MARK: The exchange's ends
+
+    /// A proxied request begins; the connection waits for it to end.
+    func beginExchange(_ exchange: ProxyExchange) {
+        self.exchange = exchange
+        phase = .exchanging
+    }
+
+    /// The exchange delivered its response; `close` when it must be the connection's last.
+    func exchangeEnded(close: Bool) {
+        finishRequest(close: close)
+    }
+
+    /// The exchange ended with a gateway-made error instead of an upstream response.
+    func exchangeFailed(_ error: ProxyError, context: RequestContext, close: Bool) {
+        exchange = nil
+        respondWithError(error, request: context, closing: close)
+    }
+
+    /// The exchange ended without a (complete) response: the client was cut off or left.
+    func exchangeAborted() {
+        exchange = nil
+        close()
     }
 
     /// During a drain, the response being written is the connection's last unless another

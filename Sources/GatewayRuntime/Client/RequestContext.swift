@@ -10,6 +10,13 @@ struct RequestContext {
     var requestID: RequestID
 }
 
+extension RequestContext {
+    init(_ head: borrowing RequestHead, requestID: RequestID) {
+        self.init(
+            version: head.version, method: head.method, keepAlive: head.isKeepAlive, requestID: requestID)
+    }
+}
+
 /// The access-log and stats record of one request, filled in as it progresses. Loop-confined.
 ///
 /// A value kept inside the request's exchange (no allocation per request); nothing in it is

@@ -2,12 +2,13 @@ import Gateway
 import HTTP1
 import Reactor
 
-/// One proxied request: connects (or reuses a pooled connection), forwards the re-framed
-/// request, and streams the response back, with backpressure both ways.
+/// One proxied request on one loop: the shell around its `ExchangeStateMachine`.
 ///
-/// The phases and their error edges live in `ExchangeStateMachine`; this class performs
-/// its actions on sockets and timers. Loop-confined.
-final class ProxyExchange {
+/// It reports what happens on the sockets and timers to the machine and performs the action
+/// it gets back — connect, send, forward, complete, fail, cancel — and keeps no state of
+/// the exchange beside the machine: only the codec state of the two bodies, the request
+/// head kept for a resend, and the record for stats and the access log. Loop-confined.
+final class ProxyExchange: TimerHandler {
     /// The connection the current request came on. Unretained: it owns the exchange while
     /// the request runs and ends it (clientGone) before it goes. The hot paths use it through
     /// `withClient`, which costs no retain/release pair (an unowned reference costs one per
@@ -29,7 +30,7 @@ final class ProxyExchange {
     private func holdingClient(_ body: () -> Void) {
         withExtendedLifetime(clientRef.takeUnretainedValue()) { body() }
     }
-    // Strong: a `let` is used without reference counting. The worker's spare list holds
+    // Strong: a `let` is used without reference counting. The dispatcher's spare list holds
     // exchanges; `Worker.closeAll` empties it, which ends that cycle.
     let worker: Worker
     /// The generation this request runs under, kept alive by the exchange.
@@ -38,53 +39,30 @@ final class ProxyExchange {
     unowned(unsafe) var route: RuntimeRoute
     unowned(unsafe) var upstream: RuntimeUpstream
     unowned(unsafe) var server: RuntimeServer
-    var machine = ExchangeStateMachine()
-    var connection: UpstreamConnection?
+    private(set) var machine: ExchangeStateMachine
+    private(set) var connection: UpstreamConnection?
     var record: RequestRecord
+    /// What a gateway-made answer to this request needs.
+    private var context: RequestContext
 
-    /// The serialized upstream request head while a new connection is being opened.
-    private var pendingHead: [UInt8] = []
-    private var requestDecoder = BodyDecoder(framing: .none)
-    private var requestHasBody = false
-    private var forwardChunked = false
-    private(set) var requestBodyDone = true
-    private var requestBodyBytes: UInt64 = 0
-    private var expectContinue = false
-    private var maxRequestBodyBytes = UInt64.max
-
+    /// The serialized upstream request head, kept until the exchange ends: a request that
+    /// meets a stale pooled connection goes out again on a new one. Its storage is reused.
+    private var requestHead: [UInt8] = []
+    private var requestBody = BodyRelay(isResponse: false)
+    private var responseBody = BodyRelay(isResponse: true)
     private var responseParser: ResponseHeadParser
-    private var responseDecoder = BodyDecoder(framing: .none)
-    private var responseFraming = ResponseFraming.none
-    private var responseDone = false
-    /// The response head is queued but not sent: its body had not arrived with it, and one
-    /// more read of the upstream decides whether they leave together (one segment, one
-    /// wakeup for the client) or the head goes alone right away (the read would block).
-    private var headHeldForBody = false
-    private var upstreamReusable = true
-    private var responseDecoderIsCloseDelimited = false
-    private var requestMethod = HTTPMethod.get
-    private var clientVersion = HTTPVersion.http11
-    var isHTTP10Client: Bool { clientVersion == .http10 }
-    private var clientKeepAlive = true
-    /// The request's record went to the stats and the access log.
-    private var recorded = false
-    /// Handed back to the worker for another request (see `Worker.retire`).
-    private var retired = false
-    /// The loop iteration it was retired in (see `Worker.retire`).
+    /// Client output bytes queued before the response head: a head that must be withdrawn
+    /// (a failure before any byte of it went out) is cut off there.
+    private var clientBytesBeforeHead = 0
+    /// The wait before a retry.
+    private let backoffTimer = LoopTimer()
+    /// The loop iteration it was retired in (see `RequestDispatcher.retire`).
     var retiredIteration: UInt64 = 0
-
-    /// How the response body is framed towards the client.
-    enum ResponseFraming {
-        case none
-        case contentLength
-        case chunked
-        /// An HTTP/1.0 client and a body of unknown length: send it raw and close.
-        case closeDelimited
-    }
 
     init(
         client: ClientConnection, worker: Worker, snapshot: RuntimeSnapshot, route: RuntimeRoute,
-        upstream: RuntimeUpstream, server: RuntimeServer, head: RequestHead, record: RequestRecord
+        upstream: RuntimeUpstream, server: RuntimeServer, head: RequestHead, record: RequestRecord,
+        deadline: Instant?
     ) {
         self.clientRef = Unmanaged.passUnretained(client)
         self.worker = worker
@@ -93,17 +71,20 @@ final class ProxyExchange {
         self.upstream = upstream
         self.server = server
         self.record = record
+        self.machine = ExchangeStateMachine(request: ExchangeRequest(head), deadline: deadline)
+        self.context = RequestContext(head, requestID: record.requestID)
         self.responseParser = ResponseHeadParser(
             limits: HeadLimits(maxHeaderBytes: snapshot.config.limits.maxResponseHeaderBytes))
+        backoffTimer.handler = self
         prepare(for: head)
     }
 
-    /// Makes a retired exchange serve a new request (no allocation: the response parser keeps
-    /// its field storage).
+    /// Makes a retired exchange serve a new request (no allocation: the parsers, relays and
+    /// head storage keep their memory).
     func reuse(
         client: ClientConnection, snapshot: RuntimeSnapshot, route: RuntimeRoute, upstream: RuntimeUpstream,
         server: RuntimeServer, head: RequestHead, requestID: RequestID, startedAt: UInt64,
-        logDetails: RequestLogDetails?
+        logDetails: RequestLogDetails?, deadline: Instant?
     ) {
         self.clientRef = Unmanaged.passUnretained(client)
         if self.snapshot !== snapshot {
@@ -115,70 +96,53 @@ final class ProxyExchange {
         self.upstream = upstream
         self.server = server
         record.restart(requestID: requestID, startedAt: startedAt, logDetails: logDetails)
-        machine = ExchangeStateMachine()
-        // A request whose connect never completed leaves its head here.
-        pendingHead = []
-        // Every way an exchange ends lets go of its connection; never inherit one.
-        if let stale = connection {
-            connection = nil
-            stale.close(reset: true)
-        }
+        machine = ExchangeStateMachine(request: ExchangeRequest(head), deadline: deadline)
+        context = RequestContext(head, requestID: requestID)
         responseParser.reset()
-        responseFraming = .none
-        responseDone = false
-        headHeldForBody = false
-        upstreamReusable = true
-        responseDecoderIsCloseDelimited = false
-        requestBodyBytes = 0
-        recorded = false
-        retired = false
         prepare(for: head)
     }
 
     private func prepare(for head: RequestHead) {
         record.route = route
         record.upstream = upstream
-        record.server = server
-        requestDecoder.reset(framing: head.framing)
-        responseDecoder.reset(framing: .none)
-        requestHasBody = !head.framing.isEmpty
-        forwardChunked = head.framing == .chunked
-        requestBodyDone = !requestHasBody
-        expectContinue = head.expectContinue && requestHasBody
         let limit = snapshot.config.limits.maxRequestBodyBytes
-        maxRequestBodyBytes = limit > 0 ? UInt64(limit) : UInt64.max
-        requestMethod = head.method
-        clientVersion = head.version
-        clientKeepAlive = head.isKeepAlive
+        requestBody.reset(
+            framing: head.framing, output: head.framing == .chunked ? .chunked : .raw,
+            limit: limit > 0 ? UInt64(limit) : .max)
     }
 
-    /// Hands the exchange back to the worker once nothing refers to it any more.
-    private func retire() {
-        guard !retired else { return }
-        retired = true
-        worker.retire(self)
-    }
+    var isHTTP10Client: Bool { !machine.request.clientIsHTTP11 }
 
     // MARK: Starting
 
-    /// Arms the deadline and gets a connection; `requestHead` is sent on it (copied, so the
-    /// caller may reuse its buffer).
-    func start(deadlineMs: Int?, requestHead: UnsafeRawBufferPointer) {
+    /// Arms the request's timers and starts the first attempt; `requestHead` is what goes
+    /// upstream (copied: the caller reuses its buffer).
+    func start(deadlineMs: Int?, requestHead head: UnsafeRawBufferPointer) {
         withClient { client in
             if let deadlineMs { client.armDeadline(milliseconds: deadlineMs) }
             client.noteProgress()
             client.armTimeout(milliseconds: snapshot.config.timeouts.idle.milliseconds)
         }
+        requestHead.removeAll(keepingCapacity: true)
+        requestHead.append(contentsOf: head)
+        perform(machine.start())
+    }
+
+    /// Gets a connection for the current attempt: pooled if one is there, else a new one.
+    private func connect(pickServer: Bool) {
+        if pickServer { server = worker.dispatcher.pickServer(of: upstream, avoiding: server) }
         record.attempts += 1
-        record.upstreamStartedAt = worker.loop.now
-        worker.exchangeStarted(&record, server: server)
+        if record.upstreamStartedAt == 0 { record.upstreamStartedAt = worker.loop.now }
+        worker.attemptStarted(&record, server: server)
         if let pooled = worker.pool.take(for: server) {
             attach(pooled)
-            pooled.output.append(requestHead)
-            upstreamConnected()
+            perform(machine.connectionReady(reused: true))
             return
         }
-        pendingHead = Array(requestHead)
+        openConnection()
+    }
+
+    private func openConnection() {
         do throws(SystemError) {
             let (fd, progress) = try Socket.startConnect(to: server.address)
             Socket.setNoDelay(fd)
@@ -194,7 +158,7 @@ final class ProxyExchange {
             worker.upstreamOpened(fresh)
             attach(fresh)
             if progress == .connected {
-                upstreamConnected()
+                perform(machine.connectionReady(reused: false))
             } else {
                 worker.loop.schedule(fresh.timer, inMilliseconds: upstream.connectTimeoutMs)
             }
@@ -208,28 +172,29 @@ final class ProxyExchange {
         connection.exchange = self
     }
 
+    private func sendRequest(answerContinue: Bool) {
+        guard let connection else { return }
+        requestHead.withUnsafeBytes { connection.output.append($0) }
+        if answerContinue {
+            // The gateway answers the expectation itself once it can take the body
+            // (RFC 9110 §10.1.1); the upstream never sees `Expect`.
+            client.enqueue(Self.continueResponse)
+        }
+        upstreamReady()
+    }
+
+    private static let continueResponse = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
+
     // MARK: Upstream events
 
     func upstreamConnected() {
-        holdingClient {
-            guard machine.connectionReady() == .sendRequest, let connection else { return }
-            if !pendingHead.isEmpty {
-                pendingHead.withUnsafeBytes { connection.output.append($0) }
-                pendingHead = []
-            }
-            if expectContinue && clientVersion == .http11 {
-                // The gateway answers the expectation itself once it can take the body (SPEC 4).
-                client.enqueue(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
-                expectContinue = false
-            }
-            upstreamReady()
-        }
+        holdingClient { perform(machine.connectionReady(reused: false)) }
     }
 
     func upstreamConnectFailed(_ reason: String) {
         holdingClient {
-            record.upstreamFailed = true
-            perform(machine.connectFailed("cannot connect to \(server.key): \(reason)"))
+            perform(
+                machine.attemptFailed(.connectFailed("cannot connect to \(server.key): \(reason)"), now: now))
         }
     }
 
@@ -239,92 +204,49 @@ final class ProxyExchange {
             withClient { client in
                 guard let connection, !machine.isFinished else { return }
                 if !connection.flush() {
-                    perform(
-                        machine.upstreamClosed("the upstream connection failed while sending the request"))
+                    sendFailed()
                     return
                 }
-                // The client side pumps the body and reads more of it as room appears.
-                if !requestBodyDone { client.drive() }
+                // The client side relays the body and reads more of it as room appears.
+                if !machine.requestBodyDone { client.drive() }
                 if !machine.isFinished { readResponse() }
             }
         }
     }
 
+    private func sendFailed() {
+        perform(
+            machine.attemptFailed(
+                .reset("the upstream connection failed while sending the request"), now: now))
+    }
+
+    private var now: Instant { Instant(nanoseconds: worker.loop.now) }
+
     // MARK: Request body: client → upstream
 
-    /// Moves request body bytes from the client's input to the upstream's output, framed anew.
+    /// Relays request body bytes from the client's input to the upstream, framed anew.
     func pumpRequestBody() {
-        guard !requestBodyDone, let connection, connection.phase == .active, !machine.isFinished else {
+        guard !machine.requestBodyDone, let connection, connection.phase == .active else { return }
+        let progress: BodyRelay.Progress
+        do {
+            progress = try requestBody.relay(from: &client.input, to: &connection.output)
+        } catch {
+            switch error {
+            case .tooLarge:
+                perform(
+                    machine.clientBodyFailed(ProxyError(.payloadTooLarge, "the request body is too large")))
+            case .malformed(let error):
+                perform(machine.clientBodyFailed(ClientConnection.proxyError(for: error)))
+            }
             return
         }
-        let overhead = 32
-        while !requestBodyDone {
-            connection.output.makeRoom(atLeast: connection.output.capacity / 2)
-            let room = connection.output.writableCount - overhead
-            if room <= 0 || client.input.isEmpty { break }
-            let available = client.input.readable
-            let slice = UnsafeRawBufferPointer(rebasing: available[0..<min(available.count, room)])
-            let step: BodyStep
-            do {
-                step = try requestDecoder.decode(slice)
-            } catch {
-                clientSentBadBody(ClientConnection.proxyError(for: error))
-                return
-            }
-            if let range = step.data {
-                requestBodyBytes += UInt64(range.count)
-                if requestBodyBytes > maxRequestBodyBytes {
-                    clientSentBadBody(ProxyError(.payloadTooLarge, "the request body is too large"))
-                    return
-                }
-                if forwardChunked { connection.output.appendChunkHeader(size: range.count) }
-                connection.output.append(UnsafeRawBufferPointer(rebasing: slice[range]))
-                if forwardChunked { connection.output.appendCRLF() }
-                record.bytesIn += range.count
-            }
-            client.input.consume(step.consumed)
-            if step.isComplete {
-                requestBodyDone = true
-                if forwardChunked {
-                    var last: [UInt8] = []
-                    HTTP1Writer.lastChunk(trailers: forwardableTrailers(step.trailers), into: &last)
-                    last.withUnsafeBytes { connection.output.append($0) }
-                }
-            } else if step.consumed == 0 && step.data == nil {
-                break
-            }
-        }
+        if progress.consumed { machine.requestBodyStartedFlowing() }
+        record.bytesIn += progress.dataBytes
         if !connection.flush() {
-            perform(machine.upstreamClosed("the upstream connection failed while sending the request"))
+            sendFailed()
             return
         }
-        if requestBodyDone && responseDone { complete() }
-    }
-
-    /// Trailer fields that may cross the proxy: not framing, routing or hop-by-hop fields (SPEC 4).
-    private func forwardableTrailers(_ trailers: [TrailerField]) -> [TrailerField] {
-        trailers.filter { field in
-            let known = field.name.withUnsafeBytes { KnownField(name: $0) }
-            return !known.isHopByHop && known != .contentLength && known != .host
-                && known != .contentType
-        }
-    }
-
-    private func clientSentBadBody(_ error: ProxyError) {
-        client.peerClosed = true  // the rest of the stream cannot be trusted
-        switch machine.state {
-        case .streamingResponse, .finished:
-            abortBoth()
-        case .connecting, .awaitingResponseHead:
-            _ = machine.clientGone()
-            closeUpstream(reset: true)
-            finishRecord(status: error.status, error: error)
-            client.disarmDeadline()
-            client.exchange = nil
-            client.phase = .awaitingHead
-            client.respondWithError(error, request: requestContext, closing: true)
-            retire()
-        }
+        if requestBody.isComplete { perform(machine.requestBodyComplete()) }
     }
 
     // MARK: Response: upstream → client
@@ -333,72 +255,57 @@ final class ProxyExchange {
         withClient { client in
             guard let connection else { return }
             while !machine.isFinished {
-                if machine.state == .awaitingResponseHead {
-                    if !connection.input.isEmpty, parseResponseHead(connection) { continue }
-                    if machine.isFinished { return }
-                } else {
+                if machine.isResponding {
                     pumpResponseBody(connection)
-                    if machine.isFinished || responseDone { return }
-                    // Backpressure: the client must take what is queued first (a held head
-                    // too, or nothing would ever send it).
-                    if client.output.writableCount < 1024 && !client.output.isEmpty {
-                        releaseHeldHead(client)
-                        return
-                    }
+                    if !machine.isResponding || responseBody.isComplete { return }
+                } else if machine.phase == .awaitingHead {
+                    if !connection.input.isEmpty, parseResponseHead(connection) { continue }
+                    if machine.phase != .awaitingHead { return }
+                } else {
+                    return
+                }
+                // Backpressure: the client must take what is queued first (a held head
+                // too, or nothing would ever send it).
+                if client.output.writableCount < 1024 && !client.output.isEmpty {
+                    releaseHeldHead(client)
+                    return
                 }
                 guard connection.readable else { return }
                 switch connection.input.fill(from: connection.fd) {
                 case .progressed(let drained):
                     if drained && !connection.hangupSeen { connection.readable = false }
                     client.noteProgress()
+                    machine.responseBytesArrived()
                 case .wouldBlock:
                     connection.readable = false
                     releaseHeldHead(client)
                     return
                 case .bufferFull:
-                    if machine.state == .awaitingResponseHead {
-                        perform(machine.upstreamBadResponse("the response header is too large"))
-                    }
+                    // Only a head can fill the buffer (a body is relayed as it comes).
+                    perform(machine.attemptFailed(.badResponse("the response header is too large"), now: now))
                     return
                 case .endOfStream:
                     connection.readable = false
-                    upstreamEnded()
+                    releaseHeldHead(client)
+                    perform(machine.upstreamEnded(now: now))
                     return
                 case .failed(let error):
                     connection.readable = false
-                    record.upstreamFailed = true
-                    perform(machine.upstreamClosed("the upstream connection failed: \(error.reason)"))
+                    perform(
+                        machine.attemptFailed(
+                            .reset("the upstream connection failed: \(error.reason)"), now: now))
                     return
                 }
             }
         }
     }
 
-    /// Sends a response head held back for its body (see `headHeldForBody`).
+    /// Sends a response head held back for its body (see `ResponsePlan.holdForBody`).
     private func releaseHeldHead(_ client: ClientConnection) {
-        guard headHeldForBody else { return }
-        headHeldForBody = false
-        client.flush()
+        if machine.isHoldingResponseHead { client.flush() }
     }
 
-    /// The upstream closed its side.
-    private func upstreamEnded() {
-        withClient { releaseHeldHead($0) }
-        guard let connection else { return }
-        if machine.state == .streamingResponse && responseFraming != .none
-            && responseDecoderIsCloseDelimited
-        {
-            pumpResponseBody(connection)  // deliver what is buffered first
-            responseDone = true
-            upstreamReusable = false
-            finishResponseBody()
-            return
-        }
-        record.upstreamFailed = true
-        perform(machine.upstreamClosed("the upstream closed the connection before the response was complete"))
-    }
-
-    /// Parses a response head; true when one (interim or final) was consumed.
+    /// Parses a response head; true when one (interim or final) was consumed and reading goes on.
     private func parseResponseHead(_ connection: UpstreamConnection) -> Bool {
         withClient { client in
             let result: HeadParseResult<ResponseHead>
@@ -406,225 +313,199 @@ final class ProxyExchange {
                 result = try responseParser.parse(
                     connection.input.readable, fieldStorage: &worker.fieldStorage)
             } catch {
-                record.upstreamFailed = true
-                perform(machine.upstreamBadResponse("the upstream sent a malformed response"))
+                perform(
+                    machine.attemptFailed(.badResponse("the upstream sent a malformed response"), now: now))
                 return false
             }
             guard case .complete(let head) = result else { return false }
             if head.isInformational {
-                if head.status == 101 {
-                    perform(
-                        machine.upstreamBadResponse(
-                            "the upstream switched protocols without an upgrade request"))
-                    return false
-                }
-                // 100 is dropped: the gateway answered the client's expectation itself. Other
-                // 1xx (e.g. 103 Early Hints) reach HTTP/1.1 clients only (SPEC 4).
-                if head.status != 100 && clientVersion == .http11 {
+                let action = machine.interimResponseReceived(status: head.status, now: now)
+                switch action {
+                case .forwardInterim:
                     worker.responseHeadWriter.reset()
                     ResponseHeadWriter.writeInterim(
                         head, from: connection.input.readable, into: &worker.responseHeadWriter)
                     client.enqueue(worker.responseHeadWriter.bytes)
+                case .dropInterim:
+                    break
+                default:
+                    perform(action)
+                    return false
                 }
                 connection.input.consume(head.headLength)
                 responseParser.reset()
                 return true
             }
-            guard machine.responseHeadReceived() == .forwardResponseHead else { return false }
+            let response = ExchangeResponse(
+                status: head.status, framing: head.framing(requestMethod: context.method),
+                upstreamKeepsAlive: head.isKeepAlive)
+            let action = machine.responseHeadReceived(
+                response, bodyBuffered: connection.input.readableCount > head.headLength,
+                lastRequestOfDrain: client.isLastRequestOfDrain, now: now)
+            guard case .forwardResponseHead(let plan) = action else {
+                perform(action)
+                return false
+            }
             record.status = head.status
             record.upstreamHeadAt = worker.loop.now
-            let framing = head.framing(requestMethod: requestMethod)
-            responseDecoder.reset(framing: framing)
-            responseDecoderIsCloseDelimited = framing == .untilClose
-            if head.connectionClose || framing == .untilClose
-                || head.version == .http10 && !head.connectionKeepAlive
-            {
-                upstreamReusable = false
-            }
-            switch framing {
-            case .none:
-                responseFraming = .none
-            case .contentLength:
-                responseFraming = .contentLength
-            case .chunked, .untilClose:
-                if clientVersion == .http11 {
-                    responseFraming = .chunked
-                } else {
-                    responseFraming = .closeDelimited
-                    clientKeepAlive = false
-                }
-            }
-            if !requestBodyDone && !client.peerClosed {
-                // An early answer: the rest of the request body is never read, so the client
-                // connection cannot carry another request.
-                clientKeepAlive = false
-            }
-            if worker.isDraining && (!requestBodyDone || client.input.isEmpty) {
-                clientKeepAlive = false  // the connection's last response during a drain (SPEC 10)
-            }
+            responseBody.reset(framing: response.framing, output: plan.framing == .chunked ? .chunked : .raw)
             worker.responseHeadWriter.reset()
             ResponseHeadWriter.writeFinal(
-                head, from: connection.input.readable, framing: responseFraming, exchange: self,
-                closeClient: !clientKeepAlive, into: &worker.responseHeadWriter)
+                head, from: connection.input.readable, plan: plan, exchange: self,
+                into: &worker.responseHeadWriter)
             connection.input.consume(head.headLength)
+            clientBytesBeforeHead = client.queuedOutputCount
             // Not flushed yet: the body that is already buffered goes out in the same write.
             client.enqueue(worker.responseHeadWriter.bytes, flush: false)
-            // No body, or an empty one (`Content-Length: 0`): the response is complete now.
-            if framing.isEmpty {
-                responseDone = true
-                client.flush()
-                finishResponseBody()
-            } else if connection.input.isEmpty {
-                headHeldForBody = true
-                connection.readable = true  // the speculative read (see `headHeldForBody`)
-            }
+            // The speculative read that decides whether a held head waits for its body.
+            if plan.holdForBody { connection.readable = true }
             return true
         }
     }
 
     private func pumpResponseBody(_ connection: UpstreamConnection) {
         withClient { client in
-            var moved = false
-            while !responseDone && !connection.input.isEmpty {
-                client.output.makeRoom(atLeast: client.output.capacity / 2)
-                let room = client.output.writableCount - 32
-                if room <= 0 { break }
-                let available = connection.input.readable
-                let slice = UnsafeRawBufferPointer(rebasing: available[0..<min(available.count, room)])
-                let step: BodyStep
-                do {
-                    step = try responseDecoder.decode(slice)
-                } catch {
-                    record.upstreamFailed = true
-                    perform(machine.upstreamBadResponse("the upstream sent a malformed body"))
-                    return
-                }
-                if let range = step.data {
-                    if responseFraming == .chunked { client.output.appendChunkHeader(size: range.count) }
-                    client.output.append(UnsafeRawBufferPointer(rebasing: slice[range]))
-                    if responseFraming == .chunked { client.output.appendCRLF() }
-                    record.bytesOut += range.count
-                }
-                connection.input.consume(step.consumed)
-                moved = moved || step.consumed > 0
-                if step.isComplete {
-                    if responseFraming == .chunked {
-                        var last: [UInt8] = []
-                        HTTP1Writer.lastChunk(trailers: forwardableTrailers(step.trailers), into: &last)
-                        last.withUnsafeBytes { client.output.append($0) }
-                    }
-                    responseDone = true
-                    break
-                }
-                if step.consumed == 0 && step.data == nil { break }
+            let progress: BodyRelay.Progress
+            do {
+                progress = try responseBody.relay(from: &connection.input, to: &client.output)
+            } catch {
+                perform(machine.attemptFailed(.badResponse("the upstream sent a malformed body"), now: now))
+                return
             }
-            if headHeldForBody {
-                if !moved && !responseDone { return }  // the speculative read decides
-                headHeldForBody = false
-            }
+            record.bytesOut += progress.dataBytes
+            // A held head waits for the speculative read unless body bytes came.
+            if machine.isHoldingResponseHead && !progress.consumed && !responseBody.isComplete { return }
             guard client.flush() else { return }
-            if responseDone { finishResponseBody() }
+            if responseBody.isComplete { perform(machine.responseBodyComplete()) }
         }
-    }
-
-    private func finishResponseBody() {
-        if responseDecoderIsCloseDelimited && responseFraming == .chunked {
-            var last: [UInt8] = []
-            HTTP1Writer.lastChunk(trailers: [], into: &last)
-            last.withUnsafeBytes { client.output.append($0) }
-            client.flush()
-        }
-        if requestBodyDone || client.peerClosed || !clientKeepAlive { complete() }
     }
 
     /// The client can take more response bytes.
     func clientWritable() {
-        guard let connection, machine.state == .streamingResponse else { return }
-        pumpResponseBody(connection)
-        if !machine.isFinished && !responseDone { readResponse() }
+        guard let connection, !machine.isFinished else { return }
+        if machine.isResponding { pumpResponseBody(connection) }
+        if !machine.isFinished && !responseBody.isComplete { readResponse() }
     }
 
-    // MARK: Ending
-
-    private func complete() {
-        withClient { client in
-            let reusable = upstreamReusable && requestBodyDone && !responseDecoderIsCloseDelimited
-            guard case .finish(let reuse) = machine.responseComplete(reusable: reusable) else { return }
-            client.disarmDeadline()
-            if let connection {
-                self.connection = nil
-                if reuse && !worker.isDraining {
-                    worker.pool.put(
-                        connection, maxIdle: upstream.maxIdlePerServer, idleTimeoutMs: upstream.idleTimeoutMs)
-                } else {
-                    connection.close()
-                }
-            }
-            finishRecord(status: record.status, error: nil)
-            let closeClient = !clientKeepAlive || responseFraming == .closeDelimited || !requestBodyDone
-            client.finishRequest(close: closeClient)
-            retire()
-        }
+    /// Bytes of the client's output were written to its socket: a queued response head is
+    /// on its way and can no longer be withdrawn.
+    func clientOutputSent() {
+        machine.responseHeadSent()
     }
+
+    // MARK: Client and timer events
 
     func clientGone() {
         perform(machine.clientGone())
     }
 
-    /// No progress on the client side for idleMs.
-    func clientIdleTimeout() {
-        switch machine.state {
-        case .connecting, .awaitingResponseHead:
-            if !requestBodyDone {
-                clientSentBadBody(ProxyError(.requestTimeout, "the request body was not received in time"))
-            } else {
-                perform(machine.deadlineExpired())
-            }
-        case .streamingResponse:
-            abortBoth()
-        case .finished:
-            break
-        }
+    /// No progress on either connection for idleMs.
+    func idleTimeout() {
+        perform(machine.idleTimeout())
     }
 
-    /// The request's deadline passed (SPEC section 6).
+    /// The request's deadline passed.
     func deadlinePassed() {
         perform(machine.deadlineExpired())
     }
 
+    func timerFired(_ timer: LoopTimer) {
+        holdingClient { perform(machine.backoffElapsed()) }
+    }
+
+    // MARK: Performing the machine's actions
+
     private func perform(_ action: ExchangeStateMachine.Action) {
         switch action {
-        case .respondWithError(let error):
-            client.disarmDeadline()
-            closeUpstream(reset: false)
-            finishRecord(status: error.status, error: error)
-            client.exchange = nil
-            client.phase = .awaitingHead
-            let close = !clientKeepAlive || !requestBodyDone
-            client.respondWithError(error, request: requestContext, closing: close)
-            retire()
-        case .abortClient:
-            abortBoth()
-        case .cancelUpstream:
-            client.disarmDeadline()
+        case .none:
+            return
+        case .connect(let pickServer):
+            connect(pickServer: pickServer)
+        case .resendOnNewConnection:
+            // The pooled connection was stale (its peer had closed it): not the request's
+            // fault, so the same attempt goes out again on a new connection.
+            worker.staleConnectionReused(server)
             closeUpstream(reset: true)
-            record.cancelled = true
-            finishRecord(status: 499, error: nil)
-            client.exchange = nil
-            client.close()
+            openConnection()
+        case .sendRequest(let answerContinue):
+            sendRequest(answerContinue: answerContinue)
+        case .forwardInterim, .dropInterim, .forwardResponseHead:
+            preconditionFailure("performed where the response head is parsed")
+        case .endCloseDelimitedBody:
+            responseBody.sourceEnded()
+            if let connection { pumpResponseBody(connection) }
+        case .complete(let reuseUpstream, let closeClient):
+            withClient { client in
+                client.disarmDeadline()
+                endAttempt(failed: false)
+                if let connection {
+                    self.connection = nil
+                    if reuseUpstream {
+                        worker.pool.put(
+                            connection, maxIdle: upstream.maxIdlePerServer,
+                            idleTimeoutMs: upstream.idleTimeoutMs)
+                    } else {
+                        connection.close()
+                    }
+                }
+                finishRecord(status: record.status, error: nil)
+                client.exchangeEnded(close: closeClient)
+            }
             retire()
-        case .sendRequest, .forwardResponseHead, .finish, .none:
-            break
+        case .respond(let error, let closeClient, let withdrawHead):
+            withClient { client in
+                client.disarmDeadline()
+                if withdrawHead { client.withdrawOutput(keeping: clientBytesBeforeHead) }
+                endAttempt(failed: error.isUpstreamFailure)
+                closeUpstream(reset: true)
+                finishRecord(status: error.status, error: error)
+                client.exchangeFailed(error, context: context, close: closeClient)
+            }
+            retire()
+        case .abort(let upstreamFailed):
+            withClient { client in
+                client.disarmDeadline()
+                endAttempt(failed: upstreamFailed)
+                closeUpstream(reset: true)
+                finishRecord(status: record.status, error: nil)
+                client.exchangeAborted()
+            }
+            retire()
+        case .cancel:
+            withClient { client in
+                client.disarmDeadline()
+                endAttempt(failed: false)
+                closeUpstream(reset: true)
+                record.cancelled = true
+                finishRecord(status: 499, error: nil)
+                client.exchangeAborted()
+            }
+            retire()
+        case .retry(let delay):
+            endAttempt(failed: true)
+            closeUpstream(reset: true)
+            if delay <= .zero {
+                perform(machine.backoffElapsed())
+            } else {
+                worker.loop.schedule(backoffTimer, at: (now + delay).nanoseconds)
+            }
+        case .openTunnel:
+            preconditionFailure(
+                "no request asks for an upgrade yet: ExchangeRequest.wantsUpgrade is never set")
+        case .closeTunnel:
+            withClient { client in
+                endAttempt(failed: false)
+                closeUpstream(reset: false)
+                finishRecord(status: record.status, error: nil)
+                client.exchangeAborted()
+            }
+            retire()
         }
     }
 
-    private func abortBoth() {
-        client.disarmDeadline()
-        closeUpstream(reset: true)
-        finishRecord(status: record.status, error: nil)
-        client.exchange = nil
-        client.close()
-        retire()
+    /// Counts the end of the attempt in progress for its server, if one is in progress.
+    private func endAttempt(failed: Bool) {
+        worker.attemptEnded(&record, failed: failed)
     }
 
     private func closeUpstream(reset: Bool) {
@@ -633,17 +514,15 @@ final class ProxyExchange {
         connection.close(reset: reset)
     }
 
-    private var requestContext: RequestContext {
-        RequestContext(
-            version: clientVersion, method: requestMethod, keepAlive: clientKeepAlive,
-            requestID: record.requestID)
-    }
-
     private func finishRecord(status: Int, error: ProxyError?) {
-        guard !recorded else { return }
-        recorded = true
+        worker.loop.cancel(backoffTimer)
         record.status = status
         record.errorKind = error?.kind
         worker.recordExchange(record)
+    }
+
+    /// Hands the exchange back for another request; nothing refers to it any more.
+    private func retire() {
+        worker.dispatcher.retire(self)
     }
 }

@@ -1,3 +1,4 @@
+import Gateway
 import HTTP1
 
 /// Serializes response heads towards the client (SPEC section 4): hop-by-hop fields and
@@ -19,8 +20,8 @@ enum ResponseHeadWriter {
     }
 
     static func writeFinal(
-        _ head: ResponseHead, from bytes: UnsafeRawBufferPointer, framing: ProxyExchange.ResponseFraming,
-        exchange: ProxyExchange, closeClient: Bool, into out: inout HeadWriter
+        _ head: ResponseHead, from bytes: UnsafeRawBufferPointer, plan: ResponsePlan, exchange: ProxyExchange,
+        into out: inout HeadWriter
     ) {
         out.statusLine(head.status, reason: head.reason.bytes(in: bytes))
         let rules = exchange.route.responseHeaders
@@ -56,7 +57,7 @@ enum ResponseHeadWriter {
         out.appendCRLF()
         exchange.record.requestID.withUnsafeBytes { out.field("X-Request-Id", $0) }
         for entry in rules.set { out.field(entry.name, entry.value) }
-        switch framing {
+        switch plan.framing {
         case .contentLength:
             out.field("Content-Length", decimal: head.contentLength ?? 0)
         case .chunked:
@@ -69,7 +70,7 @@ enum ResponseHeadWriter {
         case .closeDelimited:
             break
         }
-        if closeClient {
+        if plan.closeClient {
             out.field("Connection", "close")
         } else if exchange.isHTTP10Client {
             out.field("Connection", "keep-alive")

@@ -37,6 +37,8 @@ final class RuntimeServer: Sendable {
 /// An upstream pool as the runtime uses it.
 final class RuntimeUpstream: Sendable {
     let name: String
+    /// Position in the snapshot's `upstreams` (and in every loop's balancers).
+    let index: Int
     let statSlot: Int
     let servers: [RuntimeServer]
     let connectTimeoutMs: Int
@@ -45,10 +47,11 @@ final class RuntimeUpstream: Sendable {
     let balancer: Balancer
 
     init(
-        name: String, statSlot: Int, servers: [RuntimeServer], connectTimeoutMs: Int, maxIdlePerServer: Int,
-        idleTimeoutMs: Int, balancer: Balancer
+        name: String, index: Int, statSlot: Int, servers: [RuntimeServer], connectTimeoutMs: Int,
+        maxIdlePerServer: Int, idleTimeoutMs: Int, balancer: Balancer
     ) {
         self.name = name
+        self.index = index
         self.statSlot = statSlot
         self.servers = servers
         self.connectTimeoutMs = connectTimeoutMs

@@ -19,7 +19,7 @@ enum SnapshotBuilder {
                 for server in upstream.servers { carried["\(upstream.name) \(server.key)"] = server.state }
             }
         }
-        let upstreams = config.upstreams.map { upstream -> RuntimeUpstream in
+        let upstreams = config.upstreams.enumerated().map { index, upstream -> RuntimeUpstream in
             let servers = upstream.servers.map { server -> RuntimeServer in
                 let key = server.address.text
                 let state = carried["\(upstream.name) \(key)"] ?? ServerState(key: key)
@@ -28,7 +28,8 @@ enum SnapshotBuilder {
                     statSlot: layout.servers.slot(of: ServerStatKey(upstream: upstream.name, server: key))!)
             }
             return RuntimeUpstream(
-                name: upstream.name, statSlot: layout.upstreams.slot(of: upstream.name)!, servers: servers,
+                name: upstream.name, index: index, statSlot: layout.upstreams.slot(of: upstream.name)!,
+                servers: servers,
                 connectTimeoutMs: Int(upstream.connectTimeout.milliseconds),
                 maxIdlePerServer: upstream.pool.maxIdlePerServer,
                 idleTimeoutMs: Int(upstream.pool.idleTimeout.milliseconds),

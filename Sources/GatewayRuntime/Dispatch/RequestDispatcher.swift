@@ -1,0 +1,271 @@
+import Gateway
+import HTTP1
+import Reactor
+
+/// Turns a complete request head into its answer: normalizes the path, routes, answers
+/// directly or refuses, or picks a server, computes the deadline, writes the upstream head
+/// and starts a `ProxyExchange` — the step between `ClientConnection` and the exchange.
+///
+/// One per loop, with the state that choice needs: the balancers of the loop's generation
+/// and the finished exchanges kept for reuse. Loop-confined.
+final class RequestDispatcher {
+    /// Per-loop balancer state for each upstream of the current generation.
+    private var balancers: [Balancer]
+    /// Reused for every serialized request head, so building one allocates nothing in
+    /// steady state.
+    private var requestHeadWriter = HeadWriter()
+    /// The forwarded request target, reused.
+    private var targetScratch: [UInt8] = []
+    /// Finished exchanges ready for another request (see `retire`).
+    private var spareExchanges: [ProxyExchange] = []
+    private static let maxSpareExchanges = 1024
+    /// Once set, finished exchanges are dropped instead of kept (the loop is closing).
+    private var isClosed = false
+
+    init(snapshot: RuntimeSnapshot) {
+        balancers = snapshot.upstreams.map(\.balancer)
+    }
+
+    /// Starts over with a new generation's balancers; spare exchanges hold the old one.
+    func adopt(_ snapshot: RuntimeSnapshot) {
+        balancers = snapshot.upstreams.map(\.balancer)
+        spareExchanges.removeAll()
+    }
+
+    /// Drops every spare exchange and keeps none from now on (shutdown): each holds its worker.
+    func close() {
+        isClosed = true
+        spareExchanges.removeAll()
+    }
+
+    // MARK: Dispatch
+
+    /// Answers a complete request head that arrived on `client`. The head's spans point into
+    /// `client.input.readable`; the head bytes are consumed here.
+    func dispatch(_ head: RequestHead, from client: ClientConnection) {
+        let worker = client.worker
+        let snapshot = worker.snapshot
+        let bytes = client.input.readable
+        let requestID = clientRequestID(head, bytes) ?? worker.newRequestID()
+        let startedAt = worker.loop.now
+        worker.requestStarted()
+        var logDetails: RequestLogDetails?
+        if worker.shared.accessLog.isEnabled {
+            logDetails = RequestLogDetails(
+                clientIP: clientIP(client, head: head, bytes: bytes),
+                method: Array(head.methodSpan.bytes(in: bytes)),
+                host: head.host.map { Array($0.bytes(in: bytes)) } ?? [],
+                target: Array(head.target.bytes(in: bytes)))
+        }
+        // Requests answered here get a record made on the spot; a proxied one starts the
+        // record kept inside its exchange (no copy of the record per request).
+        func record(_ route: RuntimeRoute? = nil, _ upstream: RuntimeUpstream? = nil) -> RequestRecord {
+            var record = RequestRecord(requestID: requestID, startedAt: startedAt, logDetails: logDetails)
+            record.route = route
+            record.upstream = upstream
+            return record
+        }
+
+        // Paths are normalized (RFC 3986 §5.2.4 dot segments) before routing; the normalized
+        // path is what is forwarded.
+        let origin = head.originTarget.bytes(in: bytes)
+        let pathEnd = RequestTarget.splitQuery(origin)
+        let rawPath = UnsafeRawBufferPointer(rebasing: origin[0..<pathEnd])
+        // The query without its "?", nil when there is no "?" at all.
+        let query: UnsafeRawBufferPointer? =
+            pathEnd < origin.count ? UnsafeRawBufferPointer(rebasing: origin[(pathEnd + 1)...]) : nil
+        let normalized: [UInt8]?
+        do {
+            normalized = try RequestTarget.normalizePath(rawPath)
+        } catch {
+            refuse(ClientConnection.proxyError(for: error), head: head, client: client, record: record())
+            return
+        }
+
+        let routeIndex: Int? = withPath(normalized, rawPath, slash: head.originTargetNeedsSlash) { path in
+            snapshot.routeTable.match(
+                method: head.methodSpan.bytes(in: bytes), host: head.host.map { $0.bytes(in: bytes) },
+                path: path,
+                headerValue: { name in
+                    for field in head.fields where Bytes.equalsIgnoringCase(field.name.bytes(in: bytes), name)
+                    {
+                        return field.value.bytes(in: bytes)
+                    }
+                    return nil
+                })
+        }
+        guard let routeIndex else {
+            refuse(
+                ProxyError(.noRoute, "no route matches the request"), head: head, client: client,
+                record: record())
+            return
+        }
+        let route = snapshot.routes[routeIndex]
+        worker.routeMatched(route)
+
+        switch route.action {
+        case .direct(let status, let body, let contentType):
+            // A request body is not read for a direct response, so the connection cannot be reused.
+            let close = !head.isKeepAlive || !head.framing.isEmpty
+            client.input.consume(head.headLength)
+            var record = record(route)
+            record.status = status
+            client.writeResponse(
+                status: status, body: body, contentType: contentType,
+                extraHeaders: [(ClientConnection.requestIDName, requestID.bytes)], close: close,
+                request: RequestContext(head, requestID: requestID), routeHeaders: route.responseHeaders)
+            worker.recordExchange(record)
+        case .upstream(let upstreamIndex):
+            let upstream = snapshot.upstreams[upstreamIndex]
+            if case .contentLength(let length) = head.framing, snapshot.config.limits.maxRequestBodyBytes > 0,
+                length > UInt64(snapshot.config.limits.maxRequestBodyBytes)
+            {
+                refuse(
+                    ProxyError(.payloadTooLarge, "the request body is too large"), head: head, client: client,
+                    record: record(route, upstream))
+                return
+            }
+            guard let serverIndex = balancers[upstreamIndex].pick(excluding: { _ in false }) else {
+                refuse(
+                    ProxyError(.noHealthyUpstream, "no server is available"), head: head, client: client,
+                    record: record(route, upstream))
+                return
+            }
+            let server = upstream.servers[serverIndex]
+            let timeoutHeader = head.fields.first { $0.known == .xRequestTimeoutMs }.map {
+                $0.value.bytes(in: bytes)
+            }
+            let deadlineMs = DeadlineMath.budgetMilliseconds(
+                routeTimeoutMs: route.timeoutMs, clientHeader: timeoutHeader)
+            let deadline = deadlineMs.map { Instant(nanoseconds: startedAt) + .milliseconds($0) }
+            requestHeadWriter.reset()
+            withPath(normalized, rawPath, slash: head.originTargetNeedsSlash) { path in
+                targetScratch.removeAll(keepingCapacity: true)
+                snapshot.routeTable.appendForwardTarget(
+                    route: route.index, path: path, query: query, to: &targetScratch)
+                targetScratch.withUnsafeBytes { target in
+                    UpstreamRequestHead.write(
+                        head, bytes: bytes, route: route, peerTrusted: peerIsTrusted(client),
+                        requestID: requestID,
+                        deadlineMs: deadlineMs, peerAddress: client.peerText, target: target,
+                        into: &requestHeadWriter)
+                }
+            }
+            client.input.consume(head.headLength)
+            let exchange: ProxyExchange
+            if let spare = takeSpareExchange(iteration: worker.loop.iteration) {
+                spare.reuse(
+                    client: client, snapshot: snapshot, route: route, upstream: upstream, server: server,
+                    head: head, requestID: requestID, startedAt: startedAt, logDetails: logDetails,
+                    deadline: deadline)
+                exchange = spare
+            } else {
+                exchange = ProxyExchange(
+                    client: client, worker: worker, snapshot: snapshot, route: route, upstream: upstream,
+                    server: server, head: head,
+                    record: RequestRecord(requestID: requestID, startedAt: startedAt, logDetails: logDetails),
+                    deadline: deadline)
+            }
+            client.beginExchange(exchange)
+            exchange.start(deadlineMs: deadlineMs, requestHead: requestHeadWriter.bytes)
+        }
+    }
+
+    /// Another server of `upstream` for a retry: the balancer's next pick other than `tried`
+    /// when there is one.
+    func pickServer(of upstream: RuntimeUpstream, avoiding tried: RuntimeServer) -> RuntimeServer {
+        let index =
+            balancers[upstream.index].pick(excluding: { upstream.servers[$0] === tried })
+            ?? balancers[upstream.index].pick(excluding: { _ in false })
+        return index.map { upstream.servers[$0] } ?? tried
+    }
+
+    // MARK: Exchange reuse
+
+    /// A finished exchange, kept for another request. It is stamped with the loop iteration
+    /// it finished in and reused only in a later one: by then every call on its previous
+    /// request has returned to the loop, so it can never be reused while one is unwinding.
+    func retire(_ exchange: ProxyExchange) {
+        guard !isClosed else { return }  // nothing more is served; keep no cycle alive
+        guard spareExchanges.count < Self.maxSpareExchanges else { return }
+        exchange.retiredIteration = exchange.worker.loop.iteration
+        spareExchanges.append(exchange)
+    }
+
+    /// The most recently retired exchange that finished before this loop iteration.
+    private func takeSpareExchange(iteration current: UInt64) -> ProxyExchange? {
+        var index = spareExchanges.count - 1
+        // Skips only the exchanges retired in this iteration (at most one per event).
+        while index >= 0 {
+            if spareExchanges[index].retiredIteration != current {
+                spareExchanges.swapAt(index, spareExchanges.count - 1)
+                return spareExchanges.removeLast()
+            }
+            index -= 1
+        }
+        return nil
+    }
+
+    // MARK: Helpers
+
+    /// Calls `body` with the path to route on: the normalized copy when normalization
+    /// changed it, else the original bytes ("/" for an absolute-form target with no path).
+    @discardableResult
+    private func withPath<R>(
+        _ normalized: [UInt8]?, _ raw: UnsafeRawBufferPointer, slash: Bool,
+        _ body: (UnsafeRawBufferPointer) -> R
+    ) -> R {
+        if let normalized { return normalized.withUnsafeBytes(body) }
+        if slash || raw.isEmpty { return Self.rootPath.withUnsafeBytes(body) }
+        return body(raw)
+    }
+
+    private static let rootPath: [UInt8] = [UInt8(ascii: "/")]
+
+    /// Answers a request the gateway refuses before any upstream work.
+    private func refuse(
+        _ error: ProxyError, head: RequestHead, client: ClientConnection, record: consuming RequestRecord
+    ) {
+        client.input.consume(head.headLength)
+        let unreadBody = !head.framing.isEmpty
+        record.status = error.status
+        record.errorKind = error.kind
+        client.respondWithError(
+            error, request: RequestContext(head, requestID: record.requestID), closing: unreadBody)
+        client.worker.recordExchange(record)
+    }
+
+    private func clientRequestID(_ head: RequestHead, _ bytes: UnsafeRawBufferPointer) -> RequestID? {
+        guard let field = head.fields.first(where: { $0.known == .xRequestId }) else { return nil }
+        return RequestID(client: field.value.bytes(in: bytes))
+    }
+
+    private func peerIsTrusted(_ client: ClientConnection) -> Bool {
+        guard !client.listener.trustedProxies.isEmpty, let peer = client.peer else { return false }
+        return isTrusted(peer.gatewayIP, client.listener)
+    }
+
+    private func isTrusted(_ ip: IPAddress, _ listener: RuntimeListener) -> Bool {
+        listener.trustedProxies.contains { $0.contains(ip) }
+    }
+
+    /// The client address used everywhere (docs/operations.md, "Client address"): the peer;
+    /// or, when the peer is a trusted proxy, the rightmost X-Forwarded-For entry that is not
+    /// itself trusted (the leftmost when all are). Entries that are not IP addresses end the
+    /// walk: nothing left of them can be believed.
+    private func clientIP(_ client: ClientConnection, head: RequestHead?, bytes: UnsafeRawBufferPointer)
+        -> String
+    {
+        guard let head, peerIsTrusted(client) else { return client.peerText }
+        var entries: [UnsafeRawBufferPointer] = []
+        for field in head.fields where field.known == .xForwardedFor {
+            Bytes.forEachListElement(field.value.bytes(in: bytes)) { entries.append($0) }
+        }
+        guard !entries.isEmpty else { return client.peerText }
+        for entry in entries.reversed() {
+            guard let ip = IPAddress(bytes: entry) else { return String(decoding: entry, as: UTF8.self) }
+            if !isTrusted(ip, client.listener) { return ip.description }
+        }
+        return IPAddress(bytes: entries[0])?.description ?? client.peerText
+    }
+}
