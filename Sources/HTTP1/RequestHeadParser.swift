@@ -14,6 +14,9 @@ public struct RequestHeadParser: Sendable {
         case version
         case requestLineFeed
         case fields
+        /// Like `start`, after a message that failed once its request line was complete:
+        /// `failedRequestLine` reports that line until the next message begins.
+        case startAfterFailedHead
     }
 
     /// RFC 9112 §2.2 asks servers to ignore at least one empty line before a request line; a
@@ -37,6 +40,20 @@ public struct RequestHeadParser: Sendable {
     /// Creates a parser for one connection.
     public init(limits: HeadLimits) {
         self.limits = limits
+    }
+
+    /// The method and request-target of the message `parse` last threw for, when its request
+    /// line was complete and the error came after it (a header field, Host, framing, the
+    /// head's size, CONNECT); nil when the request line itself was at fault.
+    ///
+    /// The spans index the buffer given to that `parse`. Read them right after the error: a
+    /// `parse` that is given bytes, or `reset()`, clears them. Kept in the parser's state, so
+    /// a successful parse pays nothing for it.
+    public var failedRequestLine: (method: ByteSpan, target: ByteSpan)? {
+        guard state == .startAfterFailedHead else { return nil }
+        return (
+            ByteSpan(unchecked: methodStart, targetStart - 1), ByteSpan(unchecked: targetStart, targetEnd)
+        )
     }
 
     /// Forgets any partial message.
@@ -72,7 +89,7 @@ public struct RequestHeadParser: Sendable {
         guard position < end, let raw = bytes.baseAddress else {
             if bytes.count >= limit {
                 let error = overflowError()
-                reset()
+                resetAfterError()
                 throw error
             }
             return .needMore
@@ -93,9 +110,17 @@ public struct RequestHeadParser: Sendable {
             reset()
             return .complete(head)
         } catch {
-            reset()
+            resetAfterError()
             throw error
         }
+    }
+
+    /// `reset()` for a message that failed, remembering whether its request line was
+    /// complete (the spans stay in `methodStart`, `targetStart`, `targetEnd`).
+    private mutating func resetAfterError() {
+        let requestLineComplete = state == .fields
+        reset()
+        if requestLineComplete { state = .startAfterFailedHead }
     }
 
     private func overflowError() -> HTTP1ParseError {
@@ -110,7 +135,7 @@ public struct RequestHeadParser: Sendable {
         defer { position = p }
         while true {
             switch state {
-            case .start:
+            case .start, .startAfterFailedHead:
                 guard p < end else { return false }
                 let b = base[p]
                 if ByteClass.isToken(b) {

@@ -56,7 +56,7 @@ case .echo(let listen, let name):
     do throws(SystemError) {
         server = try EchoServer(address: address, name: name)
     } catch {
-        printError("listen \(listen): \(error.reason)")
+        printError("listen \(listen): \(error.lowercasedReason)")
         exit(1)
     }
     let log = ProcessLog()

@@ -39,6 +39,35 @@ func feedRequest(_ message: [UInt8], cuts: [Int] = [], limit: Int = 16384) -> Ou
     }
 }
 
+/// The method and request-target texts a parser reports for a request it refused.
+struct RequestLineText: Equatable, CustomStringConvertible {
+    var method: String
+    var target: String
+
+    var description: String { "\(method) \(target)" }
+}
+
+/// Feeds `message` like `feedRequest` and, once the parser has thrown, returns the
+/// request line it reports as `failedRequestLine` (nil: none, or no error).
+func failedRequestLine(_ message: [UInt8], cuts: [Int] = [], limit: Int = 16384) -> RequestLineText? {
+    var parser = RequestHeadParser(limits: HeadLimits(maxHeaderBytes: limit))
+    return message.withUnsafeBytes { all in
+        for cut in cuts + [message.count] {
+            do throws(HTTP1ParseError) {
+                if case .complete = try parser.parse(UnsafeRawBufferPointer(rebasing: all[0..<cut])) {
+                    return nil
+                }
+            } catch {
+                guard let line = parser.failedRequestLine else { return nil }
+                return RequestLineText(
+                    method: text(line.method, in: message) ?? "", target: text(line.target, in: message) ?? ""
+                )
+            }
+        }
+        return nil
+    }
+}
+
 /// Response counterpart of `feedRequest`.
 func feedResponse(_ message: [UInt8], cuts: [Int] = [], limit: Int = 16384) -> Outcome<ResponseHead> {
     var parser = ResponseHeadParser(limits: HeadLimits(maxHeaderBytes: limit))

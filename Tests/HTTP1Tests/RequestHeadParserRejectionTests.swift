@@ -151,6 +151,63 @@ let invalidRequests: [InvalidRequest] = [
         limit: 64),
 ]
 
+/// A refused request and the request line the parser reports for it (nil: none).
+struct FailedLineCase: Sendable, CustomTestStringConvertible {
+    var name: String
+    var raw: String
+    var method: String?
+    var target: String?
+    var limit = 16384
+
+    init(_ name: String, _ raw: String, _ line: (String, String)?, limit: Int = 16384) {
+        self.name = name
+        self.raw = raw
+        method = line?.0
+        target = line?.1
+        self.limit = limit
+    }
+
+    var expected: RequestLineText? {
+        guard let method, let target else { return nil }
+        return RequestLineText(method: method, target: target)
+    }
+
+    var testDescription: String { name }
+}
+
+let failedLineCases: [FailedLineCase] = [
+    // The request line was complete: the error came later.
+    FailedLineCase("missing Host", "GET /users?id=7 HTTP/1.1\r\nAccept: */*\r\n\r\n", ("GET", "/users?id=7")),
+    FailedLineCase("bad field name", "POST /upload HTTP/1.1\r\n\(host)X(y): z\r\n\r\n", ("POST", "/upload")),
+    FailedLineCase("obs-fold", "GET /a/b HTTP/1.1\r\n\(host)X: a\r\n b\r\n\r\n", ("GET", "/a/b")),
+    FailedLineCase(
+        "after leading empty lines", "\r\n\r\nDELETE /item/1 HTTP/1.1\r\nAccept: */*\r\n\r\n",
+        ("DELETE", "/item/1")),
+    FailedLineCase("extension method", "PURGE /cache HTTP/1.1\r\nHost:\r\n\r\n", ("PURGE", "/cache")),
+    FailedLineCase(
+        "CL and TE", "POST /p HTTP/1.1\r\n\(host)Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
+        ("POST", "/p")),
+    FailedLineCase(
+        "invalid target form", "GET http://u:p@example.com/ HTTP/1.1\r\n\(host)\r\n",
+        ("GET", "http://u:p@example.com/")),
+    FailedLineCase(
+        "CONNECT", "CONNECT example.com:443 HTTP/1.1\r\n\(host)\r\n", ("CONNECT", "example.com:443")),
+    FailedLineCase(
+        "field section over the limit", "GET /big HTTP/1.1\r\n\(host)X: " + String(repeating: "x", count: 80),
+        ("GET", "/big"), limit: 64),
+    // The request line itself was at fault.
+    FailedLineCase("separator in method", "G(T / HTTP/1.1\r\n\(host)\r\n", nil),
+    FailedLineCase("leading space", " GET / HTTP/1.1\r\n\(host)\r\n", nil),
+    FailedLineCase("fragment in target", "GET /a#frag HTTP/1.1\r\n\(host)\r\n", nil),
+    FailedLineCase("HTTP/2.0", "GET / HTTP/2.0\r\n\(host)\r\n", nil),
+    FailedLineCase("lowercase protocol name", "GET / http/1.1\r\n\(host)\r\n", nil),
+    FailedLineCase("bare LF after request line", "GET / HTTP/1.1\n\(host)\r\n", nil),
+    FailedLineCase("bare CR after request line", "GET / HTTP/1.1\r\(host)\r\n", nil),
+    FailedLineCase(
+        "request line over the limit", "GET /" + String(repeating: "x", count: 80) + " HTTP/1.1\r\n", nil,
+        limit: 64),
+]
+
 @Suite struct RequestHeadParserRejectionTests {
     @Test(arguments: invalidRequests)
     func refusesInvalidRequest(_ c: InvalidRequest) throws {
@@ -166,6 +223,65 @@ let invalidRequests: [InvalidRequest] = [
         for cuts in feedings(of: message.count) {
             #expect(feedRequest(message, cuts: cuts, limit: c.limit) == whole, "cuts \(cuts.prefix(3))")
         }
+    }
+
+    @Test(arguments: failedLineCases)
+    func reportsTheRequestLineOfARefusedRequest(_ c: FailedLineCase) {
+        let message = bytes(c.raw)
+        #expect(feedRequest(message, limit: c.limit).error != nil)
+        for cuts in [[]] + feedings(of: message.count) {
+            #expect(
+                failedRequestLine(message, cuts: cuts, limit: c.limit) == c.expected, "cuts \(cuts.prefix(3))"
+            )
+        }
+    }
+
+    @Test(arguments: invalidRequests)
+    func reportedRequestLineIsTheSameUnderEverySplit(_ c: InvalidRequest) {
+        let message = bytes(c.raw)
+        let whole = failedRequestLine(message, limit: c.limit)
+        for cuts in feedings(of: message.count) {
+            #expect(failedRequestLine(message, cuts: cuts, limit: c.limit) == whole, "cuts \(cuts.prefix(3))")
+        }
+    }
+
+    @Test func reportedRequestLineLastsUntilTheNextMessageOrReset() throws {
+        var parser = RequestHeadParser(limits: HeadLimits(maxHeaderBytes: 16384))
+        let missingHost = bytes("GET /first HTTP/1.1\r\n\r\n")
+        let valid = bytes("GET /second HTTP/1.1\r\n\(host)\r\n")
+        let badMethod = bytes("G(T / HTTP/1.1\r\n\(host)\r\n")
+        func parse(_ message: [UInt8]) -> HTTP1ParseError? {
+            message.withUnsafeBytes { buffer in
+                do throws(HTTP1ParseError) {
+                    _ = try parser.parse(buffer)
+                    return nil
+                } catch {
+                    return error
+                }
+            }
+        }
+
+        #expect(parser.failedRequestLine == nil)
+        #expect(parse(missingHost) == .badRequest("missing Host"))
+        let line = try #require(parser.failedRequestLine)
+        #expect(text(line.method, in: missingHost) == "GET")
+        #expect(text(line.target, in: missingHost) == "/first")
+        #expect(parse([]) == nil)
+        #expect(parser.failedRequestLine != nil, "no bytes: still the failed message")
+
+        #expect(parse(valid) == nil)
+        #expect(parser.failedRequestLine == nil)
+
+        #expect(parse(missingHost) != nil)
+        #expect(parser.failedRequestLine != nil)
+        #expect(parse(badMethod) == .badRequest("invalid method"))
+        #expect(parser.failedRequestLine == nil, "not the line of the message before")
+
+        #expect(parse(missingHost) != nil)
+        parser.reset()
+        #expect(parser.failedRequestLine == nil)
+        // The parser is ready for a message after all of this.
+        #expect(parse(valid) == nil)
     }
 
     @Test func errorStatusesMatchTheirCases() {

@@ -24,6 +24,20 @@ public final class GatewayServer: Sendable {
     private struct BoundListener {
         var listener: RuntimeListener
         var port: UInt16
+
+        /// Whether a socket bound to `address` would clash with this one: the same family and
+        /// port, and the same IP or a wildcard on either side.
+        func overlaps(_ address: SocketAddress) -> Bool {
+            guard address.port == port else { return false }
+            switch (listener.address.storage, address.storage) {
+            case (.v4(let a, _), .v4(let b, _)):
+                return a == b || a == 0 || b == 0
+            case (.v6(let a, _), .v6(let b, _)):
+                return a == b || a.bytes.allSatisfy { $0 == 0 } || b.bytes.allSatisfy { $0 == 0 }
+            default:
+                return false
+            }
+        }
     }
 
     public let log: ProcessLog
@@ -73,11 +87,21 @@ public final class GatewayServer: Sendable {
     // MARK: Start
 
     /// Binds every listener on every worker (SO_REUSEPORT), starts the loops, then the
-    /// admin endpoint if configured.
+    /// admin endpoint if configured. Fails with `listen ADDR: address already in use` if any
+    /// other socket listens on a listener's address.
     public func start() throws(StartError) {
         let snapshot = state.withLock { $0.snapshot }
         var sockets: [[(Int32, RuntimeListener)]] = Array(repeating: [], count: workerCount)
         var bound: [String: BoundListener] = [:]
+        // Every address is checked before any is bound: listeners of one configuration may
+        // share a port (0.0.0.0:8080 and 127.0.0.1:8080) and must not fail each other's check.
+        for listener in snapshot.listeners {
+            do {
+                try checkNoOtherListener(listener)
+            } catch {
+                throw StartError(message: error.message)
+            }
+        }
         for listener in snapshot.listeners {
             let opened: (fds: [Int32], port: UInt16)
             do {
@@ -104,7 +128,7 @@ public final class GatewayServer: Sendable {
                 do {
                     try handler.start()
                 } catch {
-                    throw StartError(message: "listen \(listener.key): \(error.reason)")
+                    throw StartError(message: "listen \(listener.key): \(error.lowercasedReason)")
                 }
                 worker.listeners.append(handler)
             }
@@ -123,7 +147,7 @@ public final class GatewayServer: Sendable {
                 admin.withLock { $0 = server }
             } catch {
                 stopLoops()
-                throw StartError(message: "listen \(adminConfig.address.text): \(error.reason)")
+                throw StartError(message: "listen \(adminConfig.address.text): \(error.lowercasedReason)")
             }
         }
         log.info(
@@ -138,6 +162,19 @@ public final class GatewayServer: Sendable {
         let message: String
     }
 
+    /// Refuses `listener`'s address if any socket listens there already (docs/operations.md).
+    ///
+    /// The workers' sockets use SO_REUSEPORT, which would let a second Portico (or any program
+    /// of the same user setting it) bind the address too and take part of the connections;
+    /// like a plain bind, the gateway refuses the address instead.
+    private func checkNoOtherListener(_ listener: RuntimeListener) throws(BindError) {
+        do {
+            try Socket.checkNoListener(on: listener.address)
+        } catch {
+            throw BindError(message: "listen \(listener.key): \(error.lowercasedReason)")
+        }
+    }
+
     /// One listening socket per worker for `listener`; port 0 becomes one ephemeral port for all.
     private func bindEverywhere(_ listener: RuntimeListener) throws(BindError) -> (fds: [Int32], port: UInt16)
     {
@@ -150,7 +187,7 @@ public final class GatewayServer: Sendable {
                 if address.port == 0, let local = try? Socket.localAddress(fd) { address = local }
             } catch {
                 for fd in fds { closeDescriptor(fd) }
-                throw BindError(message: "listen \(listener.key): \(error.reason)")
+                throw BindError(message: "listen \(listener.key): \(error.lowercasedReason)")
             }
         }
         return (fds, address.port)
@@ -219,8 +256,19 @@ public final class GatewayServer: Sendable {
         let snapshot = SnapshotBuilder.build(config, generation: current.generation + 1, previous: current)
         let oldListeners = state.withLock { $0.listeners }
         let newKeys = Set(snapshot.listeners.map(\.key))
+        let added = snapshot.listeners.filter { oldListeners[$0.key] == nil }
+        for listener in added {
+            // The gateway's own sockets would fail the check: a listener moving from
+            // 0.0.0.0:8080 to 127.0.0.1:8080 binds beside the old socket, which closes after.
+            if oldListeners.values.contains(where: { $0.overlaps(listener.address) }) { continue }
+            do {
+                try checkNoOtherListener(listener)
+            } catch {
+                return recordFailure([error.message])
+            }
+        }
         var opened: [(RuntimeListener, [Int32], UInt16)] = []
-        for listener in snapshot.listeners where oldListeners[listener.key] == nil {
+        for listener in added {
             do {
                 let (fds, port) = try bindEverywhere(listener)
                 opened.append((listener, fds, port))

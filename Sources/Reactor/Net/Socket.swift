@@ -5,16 +5,41 @@ import Glibc
 public enum Socket {
     /// Opens a non-blocking listening socket with SO_REUSEADDR and SO_REUSEPORT, so every
     /// worker can bind its own socket to the same address and the kernel spreads connections.
+    ///
+    /// SO_REUSEPORT lets any socket of the same user that sets it share the address too (and
+    /// take part of the connections): call `checkNoListener(on:)` first to refuse that.
     public static func listen(on address: SocketAddress, backlog: Int32 = 1024) throws(SystemError) -> Int32 {
+        let fd = try openBound(address, reusingPort: true)
+        guard Glibc.listen(fd, backlog) == 0 else {
+            let error = SystemError("listen", errno: errno)
+            closeDescriptor(fd)
+            throw error
+        }
+        return fd
+    }
+
+    /// Throws EADDRINUSE (operation "bind") when any socket listens on `address`, whatever
+    /// its options; returns at once for port 0.
+    ///
+    /// Binds and closes a probe socket with SO_REUSEADDR but without SO_REUSEPORT: Linux
+    /// refuses it next to a listener (with or without SO_REUSEPORT), while connections left
+    /// in TIME_WAIT by an earlier process do not count. Nothing holds the address afterwards,
+    /// so two processes checking at the same instant can still both bind with SO_REUSEPORT.
+    public static func checkNoListener(on address: SocketAddress) throws(SystemError) {
+        guard address.port != 0 else { return }
+        closeDescriptor(try openBound(address, reusingPort: false))
+    }
+
+    /// A new non-blocking socket bound to `address` with SO_REUSEADDR (and SO_REUSEPORT if asked).
+    private static func openBound(_ address: SocketAddress, reusingPort: Bool) throws(SystemError) -> Int32 {
         let fd = clinux_socket_nonblocking(address.family)
         guard fd >= 0 else { throw SystemError("socket", errno: errno) }
         do throws(SystemError) {
             try setOption(fd, SOL_SOCKET, SO_REUSEADDR, 1)
-            try setOption(fd, SOL_SOCKET, SO_REUSEPORT, 1)
+            if reusingPort { try setOption(fd, SOL_SOCKET, SO_REUSEPORT, 1) }
             if address.family == AF_INET6 { try setOption(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, 1) }
             let bound = address.withSockAddr { Glibc.bind(fd, $0, $1) }
             guard bound == 0 else { throw SystemError("bind", errno: errno) }
-            guard Glibc.listen(fd, backlog) == 0 else { throw SystemError("listen", errno: errno) }
         } catch {
             closeDescriptor(fd)
             throw error

@@ -15,14 +15,8 @@ final class GatewayHarness {
     /// bound to 127.0.0.1:0.
     init(_ json: String, accessLogQueueBytes: Int = 4 << 20) throws {
         configFile = try TempConfig(json)
-        let config: GatewayConfig
-        switch ConfigLoader.load(json: Array(json.utf8), resolve: SystemResolver.resolve) {
-        case .success(let loaded): config = loaded
-        case .failure(let problems):
-            throw HarnessError(message: problems.errors.map(\.description).joined(separator: "\n"))
-        }
         server = try GatewayServer(
-            config: config, configPath: configFile.path, log: ProcessLog(fd: 2),
+            config: try GatewayHarness.load(json), configPath: configFile.path, log: ProcessLog(fd: 2),
             accessLogQueueBytes: accessLogQueueBytes)
         try server.start()
         guard let bound = server.port(ofListener: "http") else {
@@ -32,6 +26,15 @@ final class GatewayHarness {
     }
 
     deinit { server.stopNow() }
+
+    /// The configuration `json` describes; throws every problem.
+    static func load(_ json: String) throws -> GatewayConfig {
+        switch ConfigLoader.load(json: Array(json.utf8), resolve: SystemResolver.resolve) {
+        case .success(let config): return config
+        case .failure(let problems):
+            throw HarnessError(message: problems.errors.map(\.description).joined(separator: "\n"))
+        }
+    }
 
     func client() throws -> TestClient { try TestClient(port: port) }
 
@@ -49,14 +52,14 @@ final class GatewayHarness {
     static func config(
         upstreams: [(String, [String])], routes: String, limits: String = "{}", timeouts: String = "{}",
         upstreamExtra: String = "", listenerExtra: String = "", accessLog: String = #"{"path":"off"}"#,
-        admin: String? = nil, listeners: String? = nil
+        admin: String? = nil, listeners: String? = nil, workers: Int = 1
     ) -> String {
         let upstreamJSON = upstreams.map { name, servers in
             let list = servers.map { #"{"address":"\#($0)"}"# }.joined(separator: ",")
             return #""\#(name)":{"servers":[\#(list)]\#(upstreamExtra)}"#
         }.joined(separator: ",")
         return """
-            {"workers":1,"listeners":\(listeners ?? #"[{"name":"http","address":"127.0.0.1:0"\#(listenerExtra)}]"#),
+            {"workers":\(workers),"listeners":\(listeners ?? #"[{"name":"http","address":"127.0.0.1:0"\#(listenerExtra)}]"#),
              \(admin.map { #""admin":\#($0),"# } ?? "")"accessLog":\(accessLog),"limits":\(limits),"timeouts":\(timeouts),
              "upstreams":{\(upstreamJSON)},"routes":\(routes)}
             """
