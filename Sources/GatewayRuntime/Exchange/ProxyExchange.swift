@@ -41,6 +41,9 @@ final class ProxyExchange {
     var machine = ExchangeStateMachine()
     var connection: UpstreamConnection?
     var record: RequestRecord
+    /// The client's Host (as sent, port included), kept only when the route maps redirects
+    /// back (`RuntimeRoute.redirectRewrite`); nil otherwise or when the client sent none.
+    var clientHost: [UInt8]?
 
     /// The serialized upstream request head while a new connection is being opened.
     private var pendingHead: [UInt8] = []

@@ -204,6 +204,8 @@ final class Worker {
                         into: &requestHeadWriter)
                 }
             }
+            // The head's bytes go now; only a route mapping redirects back needs its Host later.
+            let clientHost = route.redirectRewrite == nil ? nil : head.host.map { Array($0.bytes(in: bytes)) }
             client.input.consume(head.headLength)
             let exchange: ProxyExchange
             if let spare = takeSpareExchange() {
@@ -217,6 +219,7 @@ final class Worker {
                     server: server, head: head,
                     record: RequestRecord(requestID: requestID, startedAt: startedAt, logDetails: logDetails))
             }
+            exchange.clientHost = clientHost
             client.exchange = exchange
             client.phase = .exchanging
             exchange.start(deadlineMs: deadlineMs, requestHead: requestHeadWriter.bytes)
