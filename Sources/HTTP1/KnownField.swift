@@ -25,6 +25,8 @@ public enum KnownField: UInt8, Sendable {
     case date
     case contentType
     case server
+    case location
+    case contentLocation
 
     /// True for the fields RFC 9110 §7.6.1 calls hop-by-hop (Connection itself and the fields
     /// a proxy removes whether or not Connection names them).
@@ -68,6 +70,8 @@ public enum KnownField: UInt8, Sendable {
         case 7:
             if first == UInt8(ascii: "t") { return matches(p, count, "trailer") ? .trailer : .other }
             return matches(p, count, "upgrade") ? .upgrade : .other
+        case 8:
+            return matches(p, count, "location") ? .location : .other
         case 10:
             if first == UInt8(ascii: "c") {
                 return matches(p, count, "connection") ? .connection : .other
@@ -85,6 +89,9 @@ public enum KnownField: UInt8, Sendable {
         case 16:
             if first == UInt8(ascii: "p") {
                 return matches(p, count, "proxy-connection") ? .proxyConnection : .other
+            }
+            if first == UInt8(ascii: "c") {
+                return matches(p, count, "content-location") ? .contentLocation : .other
             }
             return matches(p, count, "x-forwarded-host") ? .xForwardedHost : .other
         case 17:

@@ -58,6 +58,7 @@ enum ConfigFixtures {
               "upstream": "users",
               "prefixRewrite": "/",
               "hostRewrite": "users.internal:8080",
+              "redirectRewrite": false,
               "timeoutMs": 0,
               "retries": {
                 "maxRetries": 3,

@@ -68,6 +68,7 @@ import Testing
         #expect(api.upstreamName == "users")
         #expect(api.prefixRewrite == "/")
         #expect(api.hostRewrite == "users.internal:8080")
+        #expect(api.redirectRewrite == false)
         #expect(api.timeout == .zero)
         #expect(
             api.retries
@@ -129,6 +130,7 @@ import Testing
         #expect(route.match == RouteMatchConfig(host: nil, path: .prefix("/"), methods: nil, headers: []))
         #expect(route.prefixRewrite == nil)
         #expect(route.hostRewrite == nil)
+        #expect(route.redirectRewrite == true)
         #expect(route.timeout == .milliseconds(15000))
         #expect(route.retries.maxRetries == 2)
         #expect(route.retries.retryOn == [.connectFailure, .reset])

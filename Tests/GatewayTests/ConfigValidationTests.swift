@@ -319,6 +319,14 @@ import Testing
             [#"routes[0].hostRewrite: invalid host "a/b": expected host[:port]"#]
         ),
         (
+            route(#", "prefixRewrite": "/", "redirectRewrite": "no""#),
+            ["routes[0].redirectRewrite: expected true or false"]
+        ),
+        (
+            route(#", "redirectRewrite": null"#),
+            []
+        ),
+        (
             route(#", "timeoutMs": -1"#),
             ["routes[0].timeoutMs: expected a non-negative integer"]
         ),

@@ -12,7 +12,8 @@ import Testing
                 "admin: 127.0.0.1:9901 (token required)",
                 "routes:",
                 "  users-api: host api.example.com, pathPrefix /users, methods GET POST, header X-Version: 2"
-                    + " -> upstream users, rewrite /, host users.internal:8080, no timeout,"
+                    + " -> upstream users, rewrite /, host users.internal:8080,"
+                    + " redirects passed unchanged, no timeout,"
                     + " retries 3 on connect_failure 5xx retriable_status per_try_timeout,"
                     + " rate limit 0.5/s burst 1 by header:X-Api-Key (dry run),"
                     + " request headers: set X-Env remove X-Debug",
@@ -50,6 +51,7 @@ import Testing
         #expect(json["accessLog"]?["path"] == .string("stdout"))
         let route = json["routes"]?.arrayValue?.first
         #expect(route?["match"]?["pathPrefix"] == .string("/"))
+        #expect(route?["redirectRewrite"] == .bool(true))
         #expect(route?["retries"]?["retryOn"] == .array([.string("connect_failure"), .string("reset")]))
         #expect(json["upstreams"]?["users"]?["balance"] == .string("round_robin"))
     }

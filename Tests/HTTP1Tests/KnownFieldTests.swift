@@ -11,7 +11,8 @@ import Testing
         ("X-Forwarded-For", .xForwardedFor),
         ("X-Forwarded-Proto", .xForwardedProto), ("X-Forwarded-Host", .xForwardedHost),
         ("X-Request-Id", .xRequestId), ("X-Request-Timeout-Ms", .xRequestTimeoutMs), ("Via", .via),
-        ("Date", .date), ("Content-Type", .contentType), ("Server", .server),
+        ("Date", .date), ("Content-Type", .contentType), ("Server", .server), ("Location", .location),
+        ("Content-Location", .contentLocation),
     ]
 
     private func recognise(_ name: String) -> KnownField {

@@ -1,7 +1,7 @@
 extension ConfigDecoder {
     static let routeKeys: Set<String> = [
-        "name", "match", "upstream", "directResponse", "prefixRewrite", "hostRewrite", "timeoutMs", "retries",
-        "rateLimit", "requestHeaders", "responseHeaders",
+        "name", "match", "upstream", "directResponse", "prefixRewrite", "hostRewrite", "redirectRewrite",
+        "timeoutMs", "retries", "rateLimit", "requestHeaders", "responseHeaders",
     ]
     static let matchKeys: Set<String> = ["host", "path", "pathPrefix", "methods", "headers"]
     static let standardMethods: Set<String> = [
@@ -40,6 +40,7 @@ extension ConfigDecoder {
             let target = decodeTarget(object, upstreamNames: upstreamNames)
             let prefixRewrite = decodeRewritePath(object)
             let hostRewrite = decodeHostRewrite(object)
+            let redirectRewrite = bool(object, "redirectRewrite", default: true)
             let timeout = milliseconds(object, "timeoutMs", default: 15000)
             let retries = decodeRetries(object)
             let rateLimit = decodeRateLimit(object)
@@ -52,7 +53,8 @@ extension ConfigDecoder {
             routes.append(
                 RouteConfig(
                     name: name, match: match, target: target, prefixRewrite: prefixRewrite,
-                    hostRewrite: hostRewrite, timeout: timeout, retries: retries, rateLimit: rateLimit,
+                    hostRewrite: hostRewrite, redirectRewrite: redirectRewrite, timeout: timeout,
+                    retries: retries, rateLimit: rateLimit,
                     requestHeaders: requestHeaders, responseHeaders: responseHeaders))
         }
         return complete ? routes : nil

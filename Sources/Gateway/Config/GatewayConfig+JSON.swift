@@ -139,6 +139,7 @@ extension RouteConfig {
             ("directResponse", direct),
             ("prefixRewrite", prefixRewrite.json),
             ("hostRewrite", hostRewrite.json),
+            ("redirectRewrite", .bool(redirectRewrite)),
             ("timeoutMs", timeout.json),
             ("retries", retries.json),
             ("rateLimit", rateLimit?.json ?? .null),

@@ -64,6 +64,9 @@ extension RouteConfig {
             if let hostRewrite {
                 parts.append("host \(hostRewrite)")
             }
+            if !redirectRewrite && (prefixRewrite != nil || hostRewrite != nil) {
+                parts.append("redirects passed unchanged")
+            }
             parts.append(timeout == .zero ? "no timeout" : "timeout \(timeout)")
             if retries.maxRetries > 0 && !retries.retryOn.isEmpty {
                 let conditions = retries.retryOn.map(\.rawValue).joined(separator: " ")

@@ -11,6 +11,10 @@ public struct RouteConfig: Sendable, Equatable {
     public var prefixRewrite: String?
     /// Overrides the Host header sent upstream; nil (the default) passes it through.
     public var hostRewrite: String?
+    /// On a route with `prefixRewrite` or `hostRewrite`, maps response `Location` and
+    /// `Content-Location` values that point into the upstream prefix or at the upstream-facing
+    /// host back to the client-facing ones (see ``RedirectRewrite``); true by default.
+    public var redirectRewrite: Bool
     /// Whole-request deadline, retries included (`timeoutMs`); `.zero` means none; default 15 s.
     public var timeout: TimeSpan
     /// Retry policy; defaults as in ``RetryConfig``.
@@ -29,6 +33,7 @@ public struct RouteConfig: Sendable, Equatable {
         target: RouteTarget,
         prefixRewrite: String? = nil,
         hostRewrite: String? = nil,
+        redirectRewrite: Bool = true,
         timeout: TimeSpan = .milliseconds(15000),
         retries: RetryConfig = RetryConfig(),
         rateLimit: RateLimitConfig? = nil,
@@ -40,6 +45,7 @@ public struct RouteConfig: Sendable, Equatable {
         self.target = target
         self.prefixRewrite = prefixRewrite
         self.hostRewrite = hostRewrite
+        self.redirectRewrite = redirectRewrite
         self.timeout = timeout
         self.retries = retries
         self.rateLimit = rateLimit

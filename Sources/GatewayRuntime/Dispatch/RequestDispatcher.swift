@@ -151,6 +151,8 @@ final class RequestDispatcher {
                         into: &requestHeadWriter)
                 }
             }
+            // The head's bytes go now; only a route mapping redirects back needs its Host later.
+            let clientHost = route.redirectRewrite == nil ? nil : head.host.map { Array($0.bytes(in: bytes)) }
             client.input.consume(head.headLength)
             let exchange: ProxyExchange
             if let spare = takeSpareExchange(iteration: worker.loop.iteration) {
@@ -166,6 +168,7 @@ final class RequestDispatcher {
                     record: RequestRecord(requestID: requestID, startedAt: startedAt, logDetails: logDetails),
                     deadline: deadline)
             }
+            exchange.clientHost = clientHost
             client.beginExchange(exchange)
             exchange.start(deadlineMs: deadlineMs, requestHead: requestHeadWriter.bytes)
         }

@@ -44,6 +44,9 @@ final class ProxyExchange: TimerHandler {
     var record: RequestRecord
     /// What a gateway-made answer to this request needs.
     private var context: RequestContext
+    /// The client's Host (as sent, port included), kept only when the route maps redirects
+    /// back (`RuntimeRoute.redirectRewrite`); nil otherwise or when the client sent none.
+    var clientHost: [UInt8]?
 
     /// The serialized upstream request head, kept until the exchange ends: a request that
     /// meets a stale pooled connection goes out again on a new one. Its storage is reused.

@@ -3,7 +3,8 @@ import HTTP1
 
 /// Serializes response heads towards the client (SPEC section 4): hop-by-hop fields and
 /// the fields `Connection` names removed, framing written anew, Via appended, Date added
-/// when missing, X-Request-Id set, the route's response header rules applied.
+/// when missing, X-Request-Id set, the route's response header rules applied, Location and
+/// Content-Location mapped back through the route's rewrites (`RedirectRewrite`).
 enum ResponseHeadWriter {
     /// An interim (1xx) response, forwarded as received minus hop-by-hop fields.
     static func writeInterim(
@@ -45,6 +46,12 @@ enum ResponseHeadWriter {
             let name = field.name.bytes(in: bytes)
             if hasConnectionField && Bytes.isListedInConnection(name, head.fields, bytes) { continue }
             if !rules.isEmpty && rules.drops(name) { continue }
+            if field.known == .location || field.known == .contentLocation,
+                let rewritten = rewrittenRedirect(field, bytes: bytes, exchange: exchange)
+            {
+                rewritten.withUnsafeBytes { out.field(name, $0) }
+                continue
+            }
             writeField(field, name: name, bytes: bytes, into: &out)
         }
         if !sawDate {
@@ -76,6 +83,18 @@ enum ResponseHeadWriter {
             out.field("Connection", "keep-alive")
         }
         out.endOfHead()
+    }
+
+    /// The value a Location or Content-Location field is sent with instead of its own, or nil
+    /// to send it as received (always on routes without a redirect rewrite).
+    private static func rewrittenRedirect(
+        _ field: HeaderField, bytes: UnsafeRawBufferPointer, exchange: ProxyExchange
+    ) -> [UInt8]? {
+        // A folded value is obsolete and a URI never spans lines (RFC 9112 §5.2): sent as is.
+        guard let redirect = exchange.route.redirectRewrite, !field.needsUnfolding else { return nil }
+        let value = field.value.bytes(in: bytes)
+        guard let host = exchange.clientHost else { return redirect.rewrite(value, clientHost: nil) }
+        return host.withUnsafeBytes { redirect.rewrite(value, clientHost: $0) }
     }
 
     private static func writeField(

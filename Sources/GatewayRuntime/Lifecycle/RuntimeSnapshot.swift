@@ -92,13 +92,17 @@ final class RuntimeRoute: Sendable {
     let action: Action
     let config: RouteConfig
     let hostRewrite: [UInt8]?
+    /// Maps Location / Content-Location back to the client's prefix and host; nil (no cost
+    /// per response) on routes without a rewrite or with `redirectRewrite: false`.
+    let redirectRewrite: RedirectRewrite?
     let timeoutMs: Int
     let requestHeaders: HeaderRules
     let responseHeaders: HeaderRules
 
     init(
         index: Int, name: String, statSlot: Int, action: Action, config: RouteConfig, hostRewrite: [UInt8]?,
-        timeoutMs: Int, requestHeaders: HeaderRules, responseHeaders: HeaderRules
+        redirectRewrite: RedirectRewrite?, timeoutMs: Int, requestHeaders: HeaderRules,
+        responseHeaders: HeaderRules
     ) {
         self.index = index
         self.name = name
@@ -106,6 +110,7 @@ final class RuntimeRoute: Sendable {
         self.action = action
         self.config = config
         self.hostRewrite = hostRewrite
+        self.redirectRewrite = redirectRewrite
         self.timeoutMs = timeoutMs
         self.requestHeaders = requestHeaders
         self.responseHeaders = responseHeaders

@@ -50,6 +50,7 @@ enum SnapshotBuilder {
                 index: index, name: route.name, statSlot: layout.routes.slot(of: route.name)!, action: action,
                 config: route,
                 hostRewrite: route.hostRewrite.map { Array($0.utf8) },
+                redirectRewrite: RedirectRewrite(route: route),
                 timeoutMs: Int(route.timeout.milliseconds), requestHeaders: HeaderRules(route.requestHeaders),
                 responseHeaders: HeaderRules(route.responseHeaders))
         }
