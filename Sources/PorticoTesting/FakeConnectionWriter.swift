@@ -181,6 +181,15 @@ public final class FakeConnectionWriter {
         closesAfterResponse = true
     }
 
+    /// Writes `bytes` and the end of the stream together: corked, so the FIN rides with the
+    /// last data segment and the peer sees data and close in one readiness event.
+    public func writeAndClose(_ bytes: [UInt8]) throws {
+        var one: Int32 = 1
+        _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_CORK, &one, socklen_t(MemoryLayout<Int32>.size))
+        try write(bytes)
+        close()
+    }
+
     /// Aborts the connection now with RST (`SO_LINGER` 0 and close).
     public func reset() {
         guard fd >= 0 else { return }

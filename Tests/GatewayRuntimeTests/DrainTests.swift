@@ -12,11 +12,11 @@ import Testing
         let config: TempConfig
     }
 
-    private func start(upstream: FakeUpstream, drainMs: Int) throws -> Running {
+    private func start(upstream: FakeUpstream, drainMs: Int, workers: Int = 1) throws -> Running {
         let adminPort = try ProcessRunner.freePort()
         let config = try TempConfig(
             """
-            {"workers":1,"listeners":[{"name":"http","address":"127.0.0.1:0"}],
+            {"workers":\(workers),"listeners":[{"name":"http","address":"127.0.0.1:0"}],
              "admin":{"address":"127.0.0.1:\(adminPort)"},"accessLog":{"path":"off"},
              "timeouts":{"drainMs":\(drainMs)},
              "upstreams":{"app":{"servers":[{"address":"\(upstream.address)"}]}},
@@ -81,6 +81,71 @@ import Testing
         #expect(second.status == 200)
         #expect(second.header("Connection") == "close")
         #expect(try gateway.process.waitForExit(timeout: .seconds(20)) == 0)
+    }
+
+    /// A stop signal that lands while a request is in flight never cuts that request, with
+    /// two workers and idle keep-alive connections that the drain closes (on the other worker
+    /// too: each worker must count as drained once, however many of its connections close).
+    /// Repeated: connections land on a worker by the kernel's choice.
+    @Test func signalRacingAnInFlightRequestNeverCutsIt() throws {
+        let upstream = try FakeUpstream { request, writer in
+            if request.path == "/slow" { try writer.pause(.milliseconds(150)) }
+            try FakeHandler.echo.respond(request, writer)
+        }
+        defer { upstream.stop() }
+        for run in 0..<6 {
+            let gateway = try start(upstream: upstream, drainMs: 8000, workers: 2)
+            var idle: [TestClient] = []
+            for _ in 0..<8 {
+                let connection = try TestClient(port: gateway.port, timeout: .seconds(20))
+                #expect(try connection.request(path: "/idle").status == 200)
+                idle.append(connection)
+            }
+            let client = try TestClient(port: gateway.port, timeout: .seconds(20))
+            #expect(try client.request(path: "/warm").status == 200)
+            let before = upstream.receivedRequests.count
+            try client.sendRequest(path: "/slow")
+            _ = try upstream.waitForRequests(count: before + 1)
+            try gateway.process.signal(SIGTERM)
+            let response = try client.readResponse()
+            #expect(response.status == 200, "run \(run)")
+            #expect(response.header("Connection") == "close", "run \(run)")
+            #expect(client.isClosedByPeer(), "run \(run)")
+            #expect(try gateway.process.waitForExit(timeout: .seconds(10)) == 0, "run \(run)")
+        }
+    }
+
+    /// A request whose header is still arriving when the drain begins is served.
+    @Test func headerCompletedDuringTheDrainIsServed() throws {
+        let latch = try TestLatch()
+        defer { latch.open() }
+        let upstream = try FakeUpstream { request, writer in
+            if request.path == "/hold" { try writer.wait(for: latch) }
+            try FakeHandler.echo.respond(request, writer)
+        }
+        defer { upstream.stop() }
+        let gateway = try start(upstream: upstream, drainMs: 8000)
+        // Keeps the drain from ending before the second client is done.
+        let holder = try TestClient(port: gateway.port, timeout: .seconds(20))
+        try holder.sendRequest(path: "/hold")
+        _ = try upstream.waitForRequests(count: 1)
+        let client = try TestClient(port: gateway.port, timeout: .seconds(20))
+        try client.send("GET /late HTTP/1.1\r\nHost: a\r\n")
+        try waitUntil("the gateway read the partial header") {
+            (try? TestClient.get(port: gateway.adminPort, path: "/stats").bodyString.contains("\"active\":2"))
+                == true
+        }
+        try gateway.process.signal(SIGTERM)
+        try waitUntil("the drain starts") {
+            (try? TestClient.get(port: gateway.adminPort, path: "/healthz").status) == 503
+        }
+        try client.send("X-Late: yes\r\n\r\n")
+        let response = try client.readResponse()
+        #expect(response.status == 200)
+        #expect(response.header("Connection") == "close")
+        latch.open()
+        #expect(try holder.readResponse().status == 200)
+        #expect(try gateway.process.waitForExit(timeout: .seconds(10)) == 0)
     }
 
     @Test func drainLimitForcesTheExit() throws {

@@ -141,3 +141,27 @@ import Testing
         #expect(upstream.receivedRequests.isEmpty)
     }
 }
+
+/// A malformed upstream body that arrives before any byte of the response head reached the
+/// client: the client still gets a gateway error instead of an empty reply.
+@Suite(.serialized, .timeLimit(.minutes(1))) struct BadUpstreamBodyTests {
+    @Test(arguments: [
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXX\r\n0\r\n\r\n",
+    ])
+    func aMalformedBodyWithTheHeadIsA502(response: String) throws {
+        let upstream = try FakeUpstream { _, writer in
+            try writer.write(response)
+            writer.close()
+        }
+        defer { upstream.stop() }
+        let gateway = try GatewayHarness.simple(upstream)
+        let client = try gateway.client()
+        let answer = try client.request(path: "/")
+        #expect(answer.status == 502)
+        #expect(answer.header("X-Gateway-Error") == "upstream_bad_response")
+        #expect(answer.bodyString.contains(#""error":"upstream_bad_response""#))
+        // The connection stays usable: the client's own request was fine.
+        #expect(try client.request(path: "/again").status == 502)
+    }
+}

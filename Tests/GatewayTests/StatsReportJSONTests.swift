@@ -21,7 +21,7 @@ import Testing
             + #""upstreams":{"users":{"requests":100,"failures":3,"pending":0,"#
             + #""servers":{"127.0.0.1:9001":{"healthy":true,"circuit":"closed","#
             + #""activeRequests":0,"activeConnections":1,"idleConnections":4,"#
-            + #""requests":50,"failures":1}}}}}"#
+            + #""requests":50,"failures":1,"staleReuses":0}}}}}"#
         #expect(render(StatsReportFixtures.specExample()) == expected)
     }
 

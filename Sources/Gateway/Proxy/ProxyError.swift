@@ -51,11 +51,12 @@ public struct ProxyError: Error, Sendable, Equatable {
     /// The code in the JSON body and in `X-Gateway-Error`.
     public var code: String { kind.code }
 
-    /// The upstream failed the attempt (counted among its failures), rather than the client,
-    /// the gateway's own limits or time.
+    /// The upstream failed the attempt (counted among its failures: it refused, reset,
+    /// answered garbage or did not answer in time), rather than the client or the gateway's
+    /// own limits.
     package var isUpstreamFailure: Bool {
         switch kind {
-        case .upstreamConnectFailed, .upstreamReset, .upstreamBadResponse: return true
+        case .upstreamConnectFailed, .upstreamReset, .upstreamBadResponse, .deadlineExceeded: return true
         default: return false
         }
     }

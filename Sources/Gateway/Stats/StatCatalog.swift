@@ -85,6 +85,9 @@ public enum StatCatalog: CaseIterable, Sendable {
     case serverRequests
     /// Attempts to a server that failed.
     case serverFailures
+    /// Requests sent again on a new connection because their pooled one had been closed by
+    /// the server.
+    case serverStaleReuses
 
     /// The latency percentiles reported under `latencyMs`, with their keys.
     public static let recentLatencyPercentiles: [(key: String, percentile: Double)] = [
@@ -138,6 +141,7 @@ public enum StatCatalog: CaseIterable, Sendable {
         case .serverIdleConnections: "idleConnections"
         case .serverRequests: "requests"
         case .serverFailures: "failures"
+        case .serverStaleReuses: "staleReuses"
         }
     }
 
@@ -224,6 +228,12 @@ public enum StatCatalog: CaseIterable, Sendable {
         case .serverFailures:
             MetricDescriptor(
                 name: "portico_upstream_failures_total", help: "Attempts to the server that failed.",
+                type: .counter, labels: ["upstream", "server"])
+        case .serverStaleReuses:
+            MetricDescriptor(
+                name: "portico_upstream_stale_reuses_total",
+                help:
+                    "Requests sent again on a new connection because the pooled one had been closed by the server.",
                 type: .counter, labels: ["upstream", "server"])
         case .serverActiveRequests:
             MetricDescriptor(

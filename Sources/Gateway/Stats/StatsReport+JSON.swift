@@ -83,6 +83,7 @@ extension StatsReport {
             json.field(.serverIdleConnections, server.idleConnections)
             json.field(.serverRequests, server.requests)
             json.field(.serverFailures, server.failures)
+            json.field(.serverStaleReuses, server.staleReuses)
             json.endObject()
         }
         json.endObject()

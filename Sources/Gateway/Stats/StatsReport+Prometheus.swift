@@ -80,6 +80,8 @@ extension StatsReport {
             forEachServer { text.sample(metric, $0, $1.requests) }
         case .serverFailures:
             forEachServer { text.sample(metric, $0, $1.failures) }
+        case .serverStaleReuses:
+            forEachServer { text.sample(metric, $0, $1.staleReuses) }
         case .version, .config, .configLoadedAt, .reloadsSucceeded, .reloadsFailed, .configLastError,
             .connections, .accessLogWritten, .accessLogDropped, .requests, .requestsTotal, .routes,
             .routeRequests, .recentLatency, .upstreams, .upstreamRequests, .upstreamFailures, .servers:

@@ -89,6 +89,8 @@ public struct StatsReport: Sendable {
         public var requests: UInt64 = 0
         /// Attempts that failed.
         public var failures: UInt64 = 0
+        /// Requests sent again because their pooled connection had been closed by the server.
+        public var staleReuses: UInt64 = 0
 
         /// Creates a healthy, closed line with zero counts.
         public init(address: String) {
@@ -108,6 +110,7 @@ public struct StatsReport: Sendable {
             self.idleConnections = idleConnections
             requests = counters.requests
             failures = counters.failures
+            staleReuses = counters.staleReuses
         }
     }
 

@@ -30,6 +30,7 @@ final class Worker {
     var fieldStorage: [HeaderField] = []
     var random = FastRandom()
     private(set) var isDraining = false
+    private var reportedDrained = false
     /// This loop's counters: plain integers, no atomics; the admin endpoint copies them.
     private(set) var stats: WorkerStats
 
@@ -229,7 +230,12 @@ final class Worker {
         dispatcher.close()
     }
 
+    /// Reports the worker drained once: its last client connection closed during a drain.
+    /// (Reporting it again for every later close would count one worker several times and
+    /// end the drain while another worker still has requests in flight.)
     private func checkDrained() {
-        if isDraining && clients.isEmpty { shared.workerDrained(index) }
+        guard isDraining, clients.isEmpty, !reportedDrained else { return }
+        reportedDrained = true
+        shared.workerDrained(index)
     }
 }

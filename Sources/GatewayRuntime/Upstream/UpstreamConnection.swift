@@ -25,6 +25,10 @@ final class UpstreamConnection: IOHandler, TimerHandler {
     var writable = false
     /// epoll reported a hangup: keep reading until the end of the stream is seen.
     var hangupSeen = false
+
+    /// Readiness or a hangup was reported that no read has consumed: between requests that
+    /// means the server closed the connection or sent stray bytes, so it must not be reused.
+    var peerMayHaveClosed: Bool { hangupSeen || readable }
     /// The exchange using this connection; nil while pooled. unowned(unsafe): the exchange
     /// always detaches (sets this to nil) before it ends, and a weak reference would cost a
     /// side-table allocation per request.

@@ -12,21 +12,33 @@ final class UpstreamPool {
         self.loop = loop
     }
 
-    /// A pooled connection to `server`, or nil.
+    /// A pooled connection to `server` whose peer has not closed it, or nil.
     func take(for server: RuntimeServer) -> UpstreamConnection? {
         let slot = server.statSlot
-        guard slot < idle.count, let connection = idle[slot].popLast() else { return nil }
-        // The idle timer stays armed: when it fires on an active connection it does nothing.
-        connection.idleDue = 0
-        connection.phase = .active
-        return connection
+        guard slot < idle.count else { return nil }
+        while let connection = idle[slot].popLast() {
+            // Normally its readiness event already discarded it; this costs no syscall.
+            if connection.peerMayHaveClosed {
+                connection.close()
+                continue
+            }
+            // The idle timer stays armed: when it fires on an active connection it does nothing.
+            connection.idleDue = 0
+            connection.phase = .active
+            return connection
+        }
+        return nil
     }
 
-    /// Keeps a connection after a complete exchange, or closes it when the pool is full.
+    /// Keeps a connection after a complete exchange, or closes it when the pool is full or the
+    /// connection cannot carry another request: its peer closed (the end of the stream came
+    /// with the response), or bytes are left over in either direction.
     func put(_ connection: UpstreamConnection, maxIdle: Int, idleTimeoutMs: Int) {
         let slot = connection.server.statSlot
         if slot >= idle.count { idle.append(contentsOf: repeatElement([], count: slot + 1 - idle.count)) }
-        guard idle[slot].count < maxIdle, connection.input.isEmpty else {
+        guard idle[slot].count < maxIdle, connection.input.isEmpty, connection.output.isEmpty,
+            !connection.peerMayHaveClosed
+        else {
             connection.close()
             return
         }
