@@ -69,6 +69,25 @@ import Testing
         #expect(second["route"] == .null)
     }
 
+    /// An X-Forwarded-For that Connection names is not forwarded (RFC 9110 §7.6.1), so even
+    /// from a trusted proxy it does not name the client: the peer does.
+    @Test func trustedProxyForwardedForNamedByConnectionIsNotBelieved() throws {
+        let upstream = try FakeUpstream(handler: .echo)
+        let directory = try TempConfig("{}")
+        let logPath = directory.file(named: "access.log")
+        let gateway = try GatewayHarness(
+            GatewayHarness.config(
+                upstreams: [("app", [upstream.address])],
+                routes: #"[{"name":"app","match":{"pathPrefix":"/"},"upstream":"app"}]"#,
+                listenerExtra: #","trustedProxies":["127.0.0.1"]"#, accessLog: #"{"path":"\#(logPath)"}"#))
+        let response = try TestClient.get(
+            port: gateway.port, path: "/",
+            headers: [("Connection", "X-Forwarded-For"), ("X-Forwarded-For", "203.0.113.9")])
+        #expect(response.status == 200)
+        let entries = try lines(of: logPath, atLeast: 1)
+        #expect(entries[0]["client"]?.stringValue == "127.0.0.1")
+    }
+
     @Test func recordsClientThatLeftAs499() throws {
         let sawClose = Mutex(false)
         let upstream = try FakeUpstream { _, writer in

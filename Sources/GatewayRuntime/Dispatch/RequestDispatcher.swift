@@ -46,13 +46,17 @@ final class RequestDispatcher {
         let worker = client.worker
         let snapshot = worker.snapshot
         let bytes = client.input.readable
-        let requestID = clientRequestID(head, bytes) ?? worker.newRequestID()
+        // What the client's Connection names is removed before anything is forwarded (RFC 9110
+        // §7.6.1), so none of it counts here either: not its X-Request-Id, X-Request-Timeout-Ms
+        // or X-Forwarded-For.
+        let named = ConnectionNames(of: head, bytes: bytes)
+        let requestID = clientRequestID(head, bytes, named: named) ?? worker.newRequestID()
         let startedAt = worker.loop.now
         worker.requestStarted()
         var logDetails: RequestLogDetails?
         if worker.shared.accessLog.isEnabled {
             logDetails = RequestLogDetails(
-                clientIP: clientIP(client, head: head, bytes: bytes),
+                clientIP: clientIP(client, head: head, bytes: bytes, named: named),
                 method: Array(head.methodSpan.bytes(in: bytes)),
                 host: head.host.map { Array($0.bytes(in: bytes)) } ?? [],
                 target: Array(head.target.bytes(in: bytes)))
@@ -132,11 +136,8 @@ final class RequestDispatcher {
                 return
             }
             let server = upstream.servers[serverIndex]
-            let timeoutHeader = head.fields.first { $0.known == .xRequestTimeoutMs }.map {
-                $0.value.bytes(in: bytes)
-            }
             let deadlineMs = DeadlineMath.budgetMilliseconds(
-                routeTimeoutMs: route.timeoutMs, clientHeader: timeoutHeader)
+                routeTimeoutMs: route.timeoutMs, clientHeader: clientTimeout(head, bytes, named: named))
             let deadline = deadlineMs.map { Instant(nanoseconds: startedAt) + .milliseconds($0) }
             requestHeadWriter.reset()
             withPath(normalized, rawPath, slash: head.originTargetNeedsSlash) { path in
@@ -145,7 +146,7 @@ final class RequestDispatcher {
                     route: route.index, path: path, query: query, to: &targetScratch)
                 targetScratch.withUnsafeBytes { target in
                     UpstreamRequestHead.write(
-                        head, bytes: bytes, route: route, peerTrusted: peerIsTrusted(client),
+                        head, bytes: bytes, named: named, route: route, peerTrusted: peerIsTrusted(client),
                         requestID: requestID,
                         deadlineMs: deadlineMs, peerAddress: client.peerText, target: target,
                         into: &requestHeadWriter)
@@ -238,9 +239,23 @@ final class RequestDispatcher {
         client.worker.recordExchange(record)
     }
 
-    private func clientRequestID(_ head: RequestHead, _ bytes: UnsafeRawBufferPointer) -> RequestID? {
-        guard let field = head.fields.first(where: { $0.known == .xRequestId }) else { return nil }
+    /// The client's X-Request-Id when it is valid and Connection does not name it.
+    private func clientRequestID(
+        _ head: RequestHead, _ bytes: UnsafeRawBufferPointer, named: ConnectionNames
+    ) -> RequestID? {
+        guard !named.contains(.xRequestId), let field = head.fields.first(where: { $0.known == .xRequestId })
+        else { return nil }
         return RequestID(client: field.value.bytes(in: bytes))
+    }
+
+    /// The client's X-Request-Timeout-Ms value unless Connection names it.
+    private func clientTimeout(
+        _ head: RequestHead, _ bytes: UnsafeRawBufferPointer, named: ConnectionNames
+    ) -> UnsafeRawBufferPointer? {
+        guard !named.contains(.xRequestTimeoutMs),
+            let field = head.fields.first(where: { $0.known == .xRequestTimeoutMs })
+        else { return nil }
+        return field.value.bytes(in: bytes)
     }
 
     private func peerIsTrusted(_ client: ClientConnection) -> Bool {
@@ -255,11 +270,12 @@ final class RequestDispatcher {
     /// The client address used everywhere (docs/operations.md, "Client address"): the peer;
     /// or, when the peer is a trusted proxy, the rightmost X-Forwarded-For entry that is not
     /// itself trusted (the leftmost when all are). Entries that are not IP addresses end the
-    /// walk: nothing left of them can be believed.
-    private func clientIP(_ client: ClientConnection, head: RequestHead?, bytes: UnsafeRawBufferPointer)
-        -> String
-    {
-        guard let head, peerIsTrusted(client) else { return client.peerText }
+    /// walk: nothing left of them can be believed. An X-Forwarded-For that Connection names
+    /// is not forwarded, so it is not believed either.
+    private func clientIP(
+        _ client: ClientConnection, head: RequestHead?, bytes: UnsafeRawBufferPointer, named: ConnectionNames
+    ) -> String {
+        guard let head, peerIsTrusted(client), !named.contains(.xForwardedFor) else { return client.peerText }
         var entries: [UnsafeRawBufferPointer] = []
         for field in head.fields where field.known == .xForwardedFor {
             Bytes.forEachListElement(field.value.bytes(in: bytes)) { entries.append($0) }

@@ -1,9 +1,10 @@
 import Gateway
 import HTTP1
 
-/// Serializes response heads towards the client (SPEC section 4): hop-by-hop fields and
-/// the fields `Connection` names removed, framing written anew, Via appended, Date added
-/// when missing, X-Request-Id set, the route's response header rules applied, Location and
+/// Serializes response heads towards the client (README, "How requests are handled"):
+/// hop-by-hop fields and the fields `Connection` names removed (RFC 9110 §7.6.1) before
+/// anything is added, framing written anew, Via appended, Date added when missing,
+/// X-Request-Id set, the route's response header rules applied, Location and
 /// Content-Location mapped back through the route's rewrites (`RedirectRewrite`).
 enum ResponseHeadWriter {
     /// An interim (1xx) response, forwarded as received minus hop-by-hop fields.
@@ -11,11 +12,10 @@ enum ResponseHeadWriter {
         _ head: ResponseHead, from bytes: UnsafeRawBufferPointer, into out: inout HeadWriter
     ) {
         out.statusLine(head.status, reason: head.reason.bytes(in: bytes))
-        let hasConnectionField = head.connectionNamesOthers
+        let named = ConnectionNames(of: head, bytes: bytes)
         for field in head.fields where !field.known.isHopByHop {
-            let name = field.name.bytes(in: bytes)
-            if hasConnectionField && Bytes.isListedInConnection(name, head.fields, bytes) { continue }
-            writeField(field, name: name, bytes: bytes, into: &out)
+            if named.names(field, in: head.fields, bytes: bytes) { continue }
+            writeField(field, name: field.name.bytes(in: bytes), bytes: bytes, into: &out)
         }
         out.endOfHead()
     }
@@ -26,7 +26,7 @@ enum ResponseHeadWriter {
     ) {
         out.statusLine(head.status, reason: head.reason.bytes(in: bytes))
         let rules = exchange.route.responseHeaders
-        let hasConnectionField = head.connectionNamesOthers
+        let named = ConnectionNames(of: head, bytes: bytes)
         var viaCount = 0
         var sawDate = false
         for field in head.fields {
@@ -36,6 +36,10 @@ enum ResponseHeadWriter {
             default: break
             }
         }
+        // What Connection names is removed before the gateway adds its own (RFC 9110 §7.6.1):
+        // a named Via is replaced, not extended; a named Date is replaced by the gateway's.
+        let extendsVia = viaCount > 0 && !named.contains(.via)
+        let keepsDate = sawDate && !named.contains(.date)
         for field in head.fields {
             switch field.known {
             case .contentLength, .via, .xRequestId:
@@ -43,8 +47,8 @@ enum ResponseHeadWriter {
             default:
                 if field.known.isHopByHop { continue }
             }
+            if named.names(field, in: head.fields, bytes: bytes) { continue }
             let name = field.name.bytes(in: bytes)
-            if hasConnectionField && Bytes.isListedInConnection(name, head.fields, bytes) { continue }
             if !rules.isEmpty && rules.drops(name) { continue }
             if field.known == .location || field.known == .contentLocation,
                 let rewritten = rewrittenRedirect(field, bytes: bytes, exchange: exchange)
@@ -54,12 +58,12 @@ enum ResponseHeadWriter {
             }
             writeField(field, name: name, bytes: bytes, into: &out)
         }
-        if !sawDate {
+        if !keepsDate {
             out.field("Date", exchange.worker.dateCache.current())
         }
         out.append("Via")
         out.appendColonSpace()
-        if viaCount > 0 { out.appendValues(of: .via, in: head.fields, bytes: bytes) }
+        if extendsVia { out.appendValues(of: .via, in: head.fields, bytes: bytes) }
         out.append("1.1 portico")
         out.appendCRLF()
         exchange.record.requestID.withUnsafeBytes { out.field("X-Request-Id", $0) }

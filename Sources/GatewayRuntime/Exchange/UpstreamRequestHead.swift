@@ -1,25 +1,28 @@
 import Gateway
 import HTTP1
 
-/// Serializes the request head sent upstream (SPEC section 4): origin-form target, Host,
-/// hop-by-hop fields removed (with every field `Connection` names) before anything is added,
-/// X-Forwarded-*, X-Request-Id, Via, the route's header rules, and new framing fields.
+/// Serializes the request head sent upstream (README, "How requests are handled"):
+/// origin-form target, Host, hop-by-hop fields removed (with every field `Connection` names,
+/// RFC 9110 §7.6.1) before anything is added, X-Forwarded-*, X-Request-Id, Via, the route's
+/// header rules, and new framing fields.
 ///
 /// Writes straight into `out` (a buffer the worker reuses), with no array per field.
 /// A namespace, not a value: the head and the rest are passed in (borrowed), so writing one
 /// copies nothing and touches no reference count.
 enum UpstreamRequestHead {
     /// Appends the head with `target` as the request target. `bytes` are the client's bytes
-    /// the head's spans point into; `peerAddress` is appended to X-Forwarded-For.
+    /// the head's spans point into; `named` is what the head's Connection names (see
+    /// `ConnectionNames`); `peerAddress` is appended to X-Forwarded-For.
     static func write(
-        _ head: borrowing RequestHead, bytes: UnsafeRawBufferPointer, route: RuntimeRoute, peerTrusted: Bool,
-        requestID: borrowing RequestID, deadlineMs: Int?, peerAddress: borrowing String,
-        target: UnsafeRawBufferPointer, into out: inout HeadWriter
+        _ head: borrowing RequestHead, bytes: UnsafeRawBufferPointer, named: ConnectionNames,
+        route: RuntimeRoute, peerTrusted: Bool, requestID: borrowing RequestID, deadlineMs: Int?,
+        peerAddress: borrowing String, target: UnsafeRawBufferPointer, into out: inout HeadWriter
     ) {
         out.append(head.methodSpan.bytes(in: bytes))
         out.append(byte: 0x20)
         out.append(target)
         out.append(" HTTP/1.1\r\n")
+        // Host is sent even when Connection names it: HTTP/1.1 requires it (RFC 9112 §3.2).
         let host: UnsafeRawBufferPointer? = head.host.map { $0.bytes(in: bytes) }
         if let rewrite = route.hostRewrite {
             out.field("Host", rewrite)
@@ -27,7 +30,6 @@ enum UpstreamRequestHead {
             out.field("Host", host)
         }
 
-        let hasConnectionField = head.connectionNamesOthers
         var forwardedForCount = 0
         var viaCount = 0
         var keptProto = false
@@ -39,8 +41,13 @@ enum UpstreamRequestHead {
             default: break
             }
         }
+        // Received lists named by Connection are removed, not extended (RFC 9110 §7.6.1).
+        let extendsForwardedFor = forwardedForCount > 0 && !named.contains(.xForwardedFor)
+        let extendsVia = viaCount > 0 && !named.contains(.via)
         let rules = route.requestHeaders
         for field in head.fields {
+            // Before anything is kept: a named X-Forwarded-Proto or -Host is replaced below.
+            if named.names(field, in: head.fields, bytes: bytes) { continue }
             switch field.known {
             case .host, .contentLength, .expect, .xRequestId, .xRequestTimeoutMs, .xForwardedFor, .via:
                 continue  // written anew below
@@ -54,7 +61,6 @@ enum UpstreamRequestHead {
                 if field.known.isHopByHop { continue }
             }
             let name = field.name.bytes(in: bytes)
-            if hasConnectionField && Bytes.isListedInConnection(name, head.fields, bytes) { continue }
             if !rules.isEmpty && rules.drops(name) { continue }
             out.field(name, field.value.bytes(in: bytes))
         }
@@ -62,7 +68,7 @@ enum UpstreamRequestHead {
         // X-Forwarded-For: the client's list (several fields joined in order) plus the peer.
         out.append("X-Forwarded-For")
         out.appendColonSpace()
-        if forwardedForCount > 0 { out.appendValues(of: .xForwardedFor, in: head.fields, bytes: bytes) }
+        if extendsForwardedFor { out.appendValues(of: .xForwardedFor, in: head.fields, bytes: bytes) }
         var peer = copy peerAddress  // an IP fits a small string: no allocation
         peer.withUTF8 { out.append(UnsafeRawBufferPointer($0)) }
         out.appendCRLF()
@@ -78,7 +84,7 @@ enum UpstreamRequestHead {
         }
         out.append("Via")
         out.appendColonSpace()
-        if viaCount > 0 { out.appendValues(of: .via, in: head.fields, bytes: bytes) }
+        if extendsVia { out.appendValues(of: .via, in: head.fields, bytes: bytes) }
         out.append("1.1 portico")
         out.appendCRLF()
         for entry in rules.set {
