@@ -24,4 +24,17 @@ import Testing
         #expect(client.isClosedByPeer())
         #expect(try TestClient.get(port: server.address.port, path: "/again").status == 200)
     }
+
+    /// An empty body (`Content-Length: 0`, e.g. a PATCH) is complete with the head: the
+    /// answer comes at once, not when the next request arrives.
+    @Test(arguments: ["PATCH", "POST", "PUT"])
+    func emptyBodyIsAnsweredAtOnce(method: String) throws {
+        let server = try echo()
+        defer { server.stop() }
+        let client = try TestClient(port: server.address.port, timeout: .seconds(2))
+        let response = try client.request(method: method, path: "/empty", headers: [("Content-Length", "0")])
+        #expect(response.status == 200)
+        #expect(response.bodyString.contains(#""bodyBytes":0"#))
+        #expect(try client.request(path: "/next").status == 200)
+    }
 }

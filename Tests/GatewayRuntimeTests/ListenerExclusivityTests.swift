@@ -57,6 +57,16 @@ import Testing
         #expect(upstream.receivedRequests.count == 8)
     }
 
+    /// The admin endpoint too: a second gateway sharing it would answer (and reload) for the first.
+    @Test func adminAddressHeldByAnotherSocketMakesStartFail() throws {
+        let upstream = try FakeUpstream(handler: .echo)
+        let foreign = try ForeignListener(reusingPort: true)
+        let json = GatewayHarness.config(
+            upstreams: [("app", [upstream.address])], routes: routes,
+            admin: #"{"address":"127.0.0.1:\#(foreign.port)"}"#)
+        #expect(try startError(json) == inUse(foreign.port))
+    }
+
     @Test(arguments: [true, false])
     func foreignListenerMakesStartFail(reusingPort: Bool) throws {
         let upstream = try FakeUpstream(handler: .echo)

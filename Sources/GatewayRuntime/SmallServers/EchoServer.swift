@@ -104,7 +104,8 @@ private final class EchoConnection: ListenerConnection {
             input.consume(head.headLength)
             parser.reset()
             pending = (head, description, BodyDecoder(framing: head.framing), 0)
-            if head.framing == .none { respond() }
+            // `Content-Length: 0` is complete with the head, like no body at all.
+            if head.framing.isEmpty { respond() }
         }
         if input.isEmpty && pending == nil { input.releaseIfEmpty() }
     }
