@@ -88,6 +88,41 @@ import Testing
         #expect(entries[0]["client"]?.stringValue == "127.0.0.1")
     }
 
+    /// Responses the gateway makes itself log what they sent and how long they took, and a
+    /// request refused for its head logs what was parsed of its request line.
+    @Test func gatewayMadeResponsesLogTheirSizeTimeAndRequestLine() throws {
+        let nobody = "127.0.0.1:\(try ProcessRunner.freePort())"
+        let directory = try TempConfig("{}")
+        let logPath = directory.file(named: "access.log")
+        let gateway = try GatewayHarness(
+            GatewayHarness.config(
+                upstreams: [("dead", [nobody])],
+                routes: """
+                    [{"name":"health","match":{"path":"/healthz"},"directResponse":{"status":200,"body":"healthy"}},
+                     {"name":"dead","match":{"pathPrefix":"/"},"upstream":"dead"}]
+                    """,
+                accessLog: #"{"path":"\#(logPath)"}"#))
+        let direct = try TestClient.get(port: gateway.port, path: "/healthz")
+        #expect(direct.bodyString == "healthy")
+        let refused = try TestClient.get(port: gateway.port, path: "/down")
+        #expect(refused.status == 502)
+        let noHost = try gateway.client()
+        try noHost.send("GET /no-host?q=1 HTTP/1.1\r\nAccept: */*\r\n\r\n")
+        let missingHost = try noHost.readResponse()
+        #expect(missingHost.status == 400)
+
+        let entries = try lines(of: logPath, atLeast: 3)
+        #expect(entries[0]["bytesOut"]?.intValue == 7)
+        #expect(entries[1]["bytesOut"]?.intValue == refused.body.count)
+        #expect(entries[1]["error"]?.stringValue == "upstream_connect_failed")
+        #expect(entries[2]["bytesOut"]?.intValue == missingHost.body.count)
+        for entry in entries { #expect((entry["durationMs"]?.doubleValue ?? 0) > 0, "\(entry)") }
+        #expect(entries[2]["method"]?.stringValue == "GET")
+        #expect(entries[2]["path"]?.stringValue == "/no-host?q=1")
+        #expect(entries[2]["status"]?.intValue == 400)
+        #expect(entries[2]["error"]?.stringValue == "bad_request")
+    }
+
     @Test func recordsClientThatLeftAs499() throws {
         let sawClose = Mutex(false)
         let upstream = try FakeUpstream { _, writer in

@@ -137,8 +137,7 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
             if input.isEmpty && !headStarted {
                 close()  // idle keep-alive connection
             } else {
-                respondWithError(
-                    ProxyError(.requestTimeout, "the request header was not received in time"), closing: true)
+                refuseHead(ProxyError(.requestTimeout, "the request header was not received in time"))
             }
         case .exchanging:
             exchange?.idleTimeout()
@@ -239,13 +238,12 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
         do {
             result = try parser.parse(input.readable, fieldStorage: &worker.fieldStorage)
         } catch {
-            respondWithError(Self.proxyError(for: error), closing: true)
+            refuseHead(Self.proxyError(for: error))
             return false
         }
         guard case .complete(let head) = result else {
             if input.writableCount == 0 && input.readableCount >= input.capacity {
-                respondWithError(
-                    ProxyError(.headersTooLarge, "the request header is too large"), closing: true)
+                refuseHead(ProxyError(.headersTooLarge, "the request header is too large"))
             }
             return false
         }
@@ -309,30 +307,53 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
         return true
     }
 
-    /// Answers the current request with a gateway error (no exchange running). Without a
-    /// request context (the head could not be parsed) the answer is HTTP/1.1 and closes.
-    func respondWithError(_ error: ProxyError, request: RequestContext? = nil, closing: Bool) {
-        let id = request?.requestID ?? worker.newRequestID()
-        let body = GatewayErrorBody.make(error, requestID: id.bytes)
-        let close = closing || error.closesClientConnection || !(request?.keepAlive ?? false)
-        writeResponse(
-            status: error.status, body: body, contentType: Self.jsonType,
-            extraHeaders: [(Self.gatewayErrorName, Array(error.code.utf8)), (Self.requestIDName, id.bytes)],
-            close: close, request: request)
-        if request == nil {
-            worker.recordUnparsedRequest(status: error.status, error: error, requestID: id, client: self)
+    /// Answers the current request with a gateway error (no exchange running); returns the
+    /// body bytes sent.
+    @discardableResult
+    func respondWithError(_ error: ProxyError, request: RequestContext, closing: Bool) -> Int {
+        let close = closing || error.closesClientConnection || !request.keepAlive
+        return writeError(error, requestID: request.requestID, close: close, request: request)
+    }
+
+    /// Refuses a request whose head could not be taken (400, 408, 414, 431, ...): answered as
+    /// HTTP/1.1, then the connection closes. The access log gets what was parsed of it.
+    private func refuseHead(_ error: ProxyError) {
+        var method: [UInt8] = []
+        var target: [UInt8] = []
+        if let line = parser.failedRequestLine {
+            let bytes = input.readable
+            method = Array(line.method.bytes(in: bytes))
+            target = Array(line.target.bytes(in: bytes))
         }
+        let requestID = worker.newRequestID()
+        let sent = writeError(error, requestID: requestID, close: true, request: nil)
+        worker.recordRefusedHead(
+            error, requestID: requestID, method: method, target: target, bytesOut: sent, client: self)
+    }
+
+    private func writeError(_ error: ProxyError, requestID: RequestID, close: Bool, request: RequestContext?)
+        -> Int
+    {
+        let body = GatewayErrorBody.make(error, requestID: requestID.bytes)
+        return writeResponse(
+            status: error.status, body: body, contentType: Self.jsonType,
+            extraHeaders: [
+                (Self.gatewayErrorName, Array(error.code.utf8)), (Self.requestIDName, requestID.bytes),
+            ],
+            close: close, request: request)
     }
 
     static let jsonType = Array("application/json".utf8)
     static let gatewayErrorName = Array("X-Gateway-Error".utf8)
     static let requestIDName = Array("X-Request-Id".utf8)
 
-    /// Writes a complete gateway-made response and moves to the next request (or closing).
+    /// Writes a complete gateway-made response and moves to the next request (or closing);
+    /// returns the body bytes sent (none for HEAD).
+    @discardableResult
     func writeResponse(
         status: Int, body: [UInt8], contentType: [UInt8], extraHeaders: [([UInt8], [UInt8])],
         close: Bool, request: RequestContext?, routeHeaders: HeaderRules? = nil
-    ) {
+    ) -> Int {
         let close = close || isLastRequestOfDrain
         let headOnly = request?.method == .head
         let version = request?.version ?? .http11
@@ -360,6 +381,7 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
         if !headOnly { out.append(contentsOf: body) }
         enqueue(out)
         finishRequest(close: close)
+        return headOnly ? 0 : body.count
     }
 
     /// Queues bytes for the client. What does not fit in the buffer waits in `overflow`
@@ -402,10 +424,11 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
         finishRequest(close: close)
     }
 
-    /// The exchange ended with a gateway-made error instead of an upstream response.
-    func exchangeFailed(_ error: ProxyError, context: RequestContext, close: Bool) {
+    /// The exchange ended with a gateway-made error instead of an upstream response; returns
+    /// the body bytes sent.
+    func exchangeFailed(_ error: ProxyError, context: RequestContext, close: Bool) -> Int {
         exchange = nil
-        respondWithError(error, request: context, closing: close)
+        return respondWithError(error, request: context, closing: close)
     }
 
     /// The exchange ended without a (complete) response: the client was cut off or left.

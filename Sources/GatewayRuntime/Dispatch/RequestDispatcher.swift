@@ -114,7 +114,7 @@ final class RequestDispatcher {
             client.input.consume(head.headLength)
             var record = record(route)
             record.status = status
-            client.writeResponse(
+            record.bytesOut = client.writeResponse(
                 status: status, body: body, contentType: contentType,
                 extraHeaders: [(ClientConnection.requestIDName, requestID.bytes)], close: close,
                 request: RequestContext(head, requestID: requestID), routeHeaders: route.responseHeaders)
@@ -234,7 +234,7 @@ final class RequestDispatcher {
         let unreadBody = !head.framing.isEmpty
         record.status = error.status
         record.errorKind = error.kind
-        client.respondWithError(
+        record.bytesOut = client.respondWithError(
             error, request: RequestContext(head, requestID: record.requestID), closing: unreadBody)
         client.worker.recordExchange(record)
     }

@@ -461,8 +461,9 @@ final class ProxyExchange: TimerHandler {
                 if withdrawHead { client.withdrawOutput(keeping: clientBytesBeforeHead) }
                 endAttempt(failed: error.isUpstreamFailure)
                 closeUpstream(reset: true)
+                // What the client got is the error's body (a withdrawn head's body never left).
+                record.bytesOut = client.exchangeFailed(error, context: context, close: closeClient)
                 finishRecord(status: error.status, error: error)
-                client.exchangeFailed(error, context: context, close: closeClient)
             }
             retire()
         case .abort(let upstreamFailed):

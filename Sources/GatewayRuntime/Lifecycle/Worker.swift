@@ -125,9 +125,11 @@ final class Worker {
         stats.servers[server.statSlot].staleReuses += 1
     }
 
-    /// A routed request ended: count it, measure it, log it.
+    /// A routed request ended: count it, measure it, log it. The clock is read afresh: the
+    /// loop's reading is from before this iteration's work, which a request answered within
+    /// one iteration (a direct response, a refused connect) would otherwise log as 0 ms.
     func recordExchange(_ record: borrowing RequestRecord) {
-        let now = loop.now
+        let now = monotonicNanoseconds()
         stats.process.requestsActive -= 1
         if let slot = record.route?.statSlot {
             stats.routes[slot].recordResponse(status: record.status)
@@ -150,17 +152,22 @@ final class Worker {
         return (stats, idle)
     }
 
-    /// A request that failed before its head could be parsed (400, 408, 414, 431, ...).
-    func recordUnparsedRequest(status: Int, error: ProxyError, requestID: RequestID, client: ClientConnection)
-    {
+    /// A request refused before its head was complete (400, 408, 414, 431, ...), with what
+    /// was parsed of its request line.
+    func recordRefusedHead(
+        _ error: ProxyError, requestID: RequestID, method: [UInt8], target: [UInt8], bytesOut: Int,
+        client: ClientConnection
+    ) {
         var record = RequestRecord(requestID: requestID, startedAt: loop.now, logDetails: nil)
         if shared.accessLog.isEnabled {
-            record.logDetails = RequestLogDetails(clientIP: client.peerText, method: [], host: [], target: [])
+            record.logDetails = RequestLogDetails(
+                clientIP: client.peerText, method: method, host: [], target: target)
         }
-        record.status = status
+        record.status = error.status
         record.errorKind = error.kind
+        record.bytesOut = bytesOut
         stats.process.requestsTotal += 1
-        shared.accessLog.write(record, now: loop.now)
+        shared.accessLog.write(record, now: monotonicNanoseconds())
     }
 
     // MARK: Reload
