@@ -109,12 +109,6 @@ enum ByteClass {
         return nil
     }
 
-    /// ASCII lowercase of one byte; other bytes unchanged.
-    @inline(__always)
-    static func lowercased(_ b: UInt8) -> UInt8 {
-        b &- 0x41 < 26 ? b | 0x20 : b
-    }
-
     /// True when every byte is a token character and there is at least one.
     static func isTokenSequence(_ bytes: UnsafeRawBufferPointer) -> Bool {
         guard !bytes.isEmpty else { return false }

@@ -49,7 +49,7 @@ extension RequestTarget {
             end = colon
         }
         var out = [UInt8](repeating: 0, count: end)
-        for i in 0..<end { out[i] = ByteClass.lowercased(bytes[i]) }
+        for i in 0..<end { out[i] = ASCII.lowercase(bytes[i]) }
         return out
     }
 

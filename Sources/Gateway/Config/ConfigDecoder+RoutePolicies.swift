@@ -1,3 +1,5 @@
+import HTTP1
+
 extension ConfigDecoder {
     static let retryKeys: Set<String> = [
         "maxRetries", "retryOn", "retriableStatusCodes", "perTryTimeoutMs", "backoff", "budgetPercent",
@@ -144,7 +146,7 @@ extension ConfigDecoder {
             if case .object(let members) = node.kind {
                 for member in members {
                     let path = ConfigObject.join(setPath, member.key)
-                    let lowered = ConfigSyntax.lowercased(member.key)
+                    let lowered = ASCII.lowercased(member.key)
                     if let owner = owners[lowered] {
                         report(
                             path, owner == path ? "duplicate key" : "same field as \(owner)",
@@ -169,8 +171,8 @@ extension ConfigDecoder {
             for (path, node) in elements(nodes, at: object.path("remove")) {
                 guard let name = string(node, at: path) else { continue }
                 checkRuleName(name, at: path, offset: node.offset, verb: "remove", reservesHost: reservesHost)
-                let lowered = ConfigSyntax.lowercased(name)
-                if !rules.remove.contains(where: { ConfigSyntax.lowercased($0) == lowered }) {
+                let lowered = ASCII.lowercased(name)
+                if !rules.remove.contains(where: { ASCII.lowercased($0) == lowered }) {
                     rules.remove.append(name)
                 }
             }
@@ -181,7 +183,7 @@ extension ConfigDecoder {
     private mutating func checkRuleName(
         _ name: String, at path: String, offset: Int, verb: String, reservesHost: Bool
     ) {
-        let lowered = ConfigSyntax.lowercased(name)
+        let lowered = ASCII.lowercased(name)
         if !ConfigSyntax.isToken(name) {
             report(path, "invalid header name \"\(name)\"", at: offset)
         } else if ConfigDecoder.reservedFields.contains(lowered) {

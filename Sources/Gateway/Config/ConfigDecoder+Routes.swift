@@ -1,3 +1,5 @@
+import HTTP1
+
 extension ConfigDecoder {
     static let routeKeys: Set<String> = [
         "name", "match", "upstream", "directResponse", "prefixRewrite", "hostRewrite", "redirectRewrite",
@@ -175,7 +177,7 @@ extension ConfigDecoder {
         var valid = true
         for member in members {
             let memberPath = ConfigObject.join(path, member.key)
-            let lowered = ConfigSyntax.lowercased(member.key)
+            let lowered = ASCII.lowercased(member.key)
             if let owner = owners[lowered] {
                 let message = owner == memberPath ? "duplicate key" : "same field as \(owner)"
                 report(memberPath, message, at: member.keyOffset)
@@ -254,6 +256,6 @@ struct MatchKey: Hashable {
         path = match.path
         methods = match.methods.map(Set.init)
         headers = Set(
-            match.headers.map { ConfigHeaderField(name: ConfigSyntax.lowercased($0.name), value: $0.value) })
+            match.headers.map { ConfigHeaderField(name: ASCII.lowercased($0.name), value: $0.value) })
     }
 }

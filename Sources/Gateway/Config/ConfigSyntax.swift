@@ -1,3 +1,5 @@
+import HTTP1
+
 /// Lexical checks shared by the configuration decoders.
 enum ConfigSyntax {
     /// RFC 9110 §5.6.2: token = 1*tchar.
@@ -60,7 +62,7 @@ enum ConfigSyntax {
 
     /// A route's host condition: `api.example.com`, `*.example.com` or `[::1]`, lowercased.
     static func hostPattern(_ text: String) -> HostPattern? {
-        let lowered = lowercased(text)
+        let lowered = ASCII.lowercased(text)
         if lowered.hasPrefix("*.") {
             let domain = String(lowered.dropFirst(2))
             return isDomain(domain) ? .wildcard(domain: domain) : nil
@@ -87,7 +89,7 @@ enum ConfigSyntax {
             guard isPort(host[host.index(after: colon)...]) else { return false }
             host = host[..<colon]
         }
-        return isDomain(lowercased(String(host)))
+        return isDomain(ASCII.lowercased(String(host)))
     }
 
     private static func isPort(_ text: Substring) -> Bool {
@@ -116,15 +118,6 @@ enum ConfigSyntax {
         default:
             return false
         }
-    }
-
-    /// ASCII lowercasing; other bytes are left alone.
-    static func lowercased(_ text: String) -> String {
-        String(decoding: text.utf8.map(lowercase), as: UTF8.self)
-    }
-
-    static func lowercase(_ byte: UInt8) -> UInt8 {
-        byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
     }
 
     /// Joins choices for a message: `a, b or c`.

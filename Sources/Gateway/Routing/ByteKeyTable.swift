@@ -1,3 +1,5 @@
+import HTTP1
+
 /// A frozen open-addressing hash table (linear probing) from byte strings (plus a small integer seed that
 /// namespaces them) to integers, looked up straight from a request's bytes without allocating.
 ///

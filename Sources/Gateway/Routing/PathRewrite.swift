@@ -1,3 +1,5 @@
+import HTTP1
+
 /// A route's `prefixRewrite`: replaces the matched prefix of the path (SPEC section 3).
 ///
 /// The rest of the path is joined to the rewrite with exactly one slash: under prefix `/users`

@@ -1,3 +1,5 @@
+import HTTP1
+
 /// Maps response `Location` and `Content-Location` values back through a route's rewrites, so
 /// a redirect from the upstream does not lead the client out of the route (as nginx's
 /// `proxy_redirect default`; docs/configuration.md, `redirectRewrite`).

@@ -1,3 +1,5 @@
+import HTTP1
+
 /// The routes of one configuration, compiled once into lookup tables (SPEC section 3).
 ///
 /// Precedence: routes with an exact host, then wildcard hosts (longest suffix first), then

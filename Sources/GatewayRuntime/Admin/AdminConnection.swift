@@ -127,7 +127,7 @@ struct AdminRequest: Sendable {
         path = String(decoding: target[0..<pathEnd], as: UTF8.self)
         query = pathEnd < target.count ? String(decoding: target[(pathEnd + 1)...], as: UTF8.self) : ""
         authorization = head.fields.first { field in
-            Bytes.equalsIgnoringCase(field.name.bytes(in: bytes), Array("authorization".utf8))
+            ASCII.equalsIgnoringCase(field.name.bytes(in: bytes), Array("authorization".utf8))
         }.map { String(decoding: $0.value.bytes(in: bytes), as: UTF8.self) }
         keepAlive = head.isKeepAlive
     }

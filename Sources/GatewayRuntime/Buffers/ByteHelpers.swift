@@ -2,22 +2,6 @@ import HTTP1
 
 /// Byte-level helpers for the hot path (no String).
 enum Bytes {
-    @inline(__always)
-    static func lower(_ byte: UInt8) -> UInt8 {
-        byte >= 0x41 && byte <= 0x5a ? byte | 0x20 : byte
-    }
-
-    /// Case-insensitive equality of two byte strings (ASCII).
-    static func equalsIgnoringCase(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
-        guard a.count == b.count else { return false }
-        for i in 0..<a.count where lower(a[i]) != lower(b[i]) { return false }
-        return true
-    }
-
-    static func equalsIgnoringCase(_ a: UnsafeRawBufferPointer, _ b: [UInt8]) -> Bool {
-        b.withUnsafeBytes { equalsIgnoringCase(a, $0) }
-    }
-
     /// Calls `body` with each comma-separated element of a list field value, trimmed of
     /// spaces and tabs (RFC 9110 §5.6.1), skipping empty elements.
     static func forEachListElement(_ value: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> Void)
@@ -43,7 +27,7 @@ enum Bytes {
         var listed = false
         for field in fields where field.known == .connection {
             forEachListElement(field.value.bytes(in: bytes)) { token in
-                if !listed && equalsIgnoringCase(name, token) { listed = true }
+                if !listed && ASCII.equalsIgnoringCase(name, token) { listed = true }
             }
         }
         return listed

@@ -91,7 +91,7 @@ final class RequestDispatcher {
                 method: head.methodSpan.bytes(in: bytes), host: head.host.map { $0.bytes(in: bytes) },
                 path: path,
                 headerValue: { name in
-                    for field in head.fields where Bytes.equalsIgnoringCase(field.name.bytes(in: bytes), name)
+                    for field in head.fields where ASCII.equalsIgnoringCase(field.name.bytes(in: bytes), name)
                     {
                         return field.value.bytes(in: bytes)
                     }

@@ -1,4 +1,5 @@
 import Gateway
+import HTTP1
 import Reactor
 import Synchronization
 
@@ -72,8 +73,8 @@ struct HeaderRules: Sendable {
 
     /// Whether a field of this name is removed or replaced by the rules.
     func drops(_ name: UnsafeRawBufferPointer) -> Bool {
-        for entry in remove where Bytes.equalsIgnoringCase(name, entry) { return true }
-        for entry in set where Bytes.equalsIgnoringCase(name, entry.lowercased) { return true }
+        for entry in remove where ASCII.equalsIgnoringCase(name, entry) { return true }
+        for entry in set where ASCII.equalsIgnoringCase(name, entry.lowercased) { return true }
         return false
     }
 }

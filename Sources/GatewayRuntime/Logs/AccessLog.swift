@@ -114,7 +114,7 @@ final class AccessLogWriter: Sendable {
             }
             let fd = sink.withLock { $0.fd }
             if fd >= 0 && !batch.isEmpty {
-                writeAll(batch, to: fd)
+                FileIO.writeAll(fd, batch)
                 written.add(lines, ordering: .relaxed)
             }
             if let reopen {
@@ -132,19 +132,6 @@ final class AccessLogWriter: Sendable {
         }
     }
 
-    private func writeAll(_ bytes: [UInt8], to fd: Int32) {
-        bytes.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let count = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if count <= 0 {
-                    if count < 0 && errno == EINTR { continue }
-                    return
-                }
-                offset += count
-            }
-        }
-    }
 }
 
 /// The JSON line of one request.

@@ -1,4 +1,5 @@
 import Glibc
+import Reactor
 import Synchronization
 
 /// Process logs on stderr as logfmt lines (SPEC section 1):
@@ -46,18 +47,7 @@ public final class ProcessLog: Sendable {
             line += " \(key)=\(Self.needsQuotes(value) ? Self.quoted(value) : value)"
         }
         line += "\n"
-        var bytes = Array(line.utf8)
-        bytes.withUnsafeMutableBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let written = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if written <= 0 {
-                    if written < 0 && errno == EINTR { continue }
-                    return
-                }
-                offset += written
-            }
-        }
+        FileIO.writeAll(fd, Array(line.utf8))
     }
 
     static func needsQuotes(_ value: String) -> Bool {

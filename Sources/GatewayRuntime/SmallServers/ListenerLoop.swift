@@ -13,8 +13,8 @@ final class ListenerLoop: Sendable {
     /// Listens on `address` and starts the loop with the handler `makeAcceptor` returns
     /// registered for the listening descriptor; `registrationFailed` hears (on the loop) if
     /// that registration fails.
-    init<Acceptor: IOHandler>(
-        address configured: SocketAddress, makeAcceptor: (_ fd: Int32, _ loop: EventLoop) -> Acceptor,
+    init(
+        address configured: SocketAddress, makeAcceptor: (_ fd: Int32, _ loop: EventLoop) -> any IOHandler,
         registrationFailed: @escaping @Sendable (SystemError) -> Void
     ) throws(SystemError) {
         let loop = try EventLoop()

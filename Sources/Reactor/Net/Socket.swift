@@ -149,14 +149,6 @@ public enum Socket {
         try retryingSyscall("write") { Glibc.send(fd, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL)) }
     }
 
-    /// Gathers several buffers into one write.
-    @inline(__always)
-    public static func writev(_ fd: Int32, _ vectors: UnsafeBufferPointer<iovec>) throws(SystemError)
-        -> IOResult
-    {
-        try retryingSyscall("writev") { Glibc.writev(fd, vectors.baseAddress, Int32(vectors.count)) }
-    }
-
     /// Shuts down the writing side (sends FIN) while still reading.
     public static func shutdownWrite(_ fd: Int32) { _ = Glibc.shutdown(fd, Int32(SHUT_WR)) }
 }
