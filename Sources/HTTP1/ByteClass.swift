@@ -27,7 +27,7 @@ enum ByteClass {
         (b >= 0x20 && b != 0x7f) || b == 0x09
     }
 
-    /// A byte allowed in a request target: visible ASCII except '#' (RFC 9112 §3.2, SPEC §5).
+    /// A byte allowed in a request target: visible ASCII except '#' (RFC 9112 §3.2, README.md, "Strict parsing").
     @inline(__always)
     static func isTarget(_ b: UInt8) -> Bool {
         b &- 0x21 < 0x5e && b != UInt8(ascii: "#")

@@ -1,7 +1,7 @@
 /// Serializes HTTP/1.1 message parts by appending bytes to a buffer.
 ///
 /// The writer does not validate: callers pass names and values taken from parsed heads (already
-/// checked) or from validated configuration. Every line ends with CRLF (SPEC §4: messages are
+/// checked) or from validated configuration. Every line ends with CRLF (README.md, "How requests are handled": messages are
 /// re-framed, so no ambiguous bytes reach the other side).
 public enum HTTP1Writer {
     // Byte arrays made once: appending a string literal's UTF-8 view on every call is far

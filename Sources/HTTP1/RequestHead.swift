@@ -1,5 +1,5 @@
 /// A parsed request head: the request line, the field lines as spans, and the framing facts the
-/// gateway needs, all checked per SPEC §5.
+/// gateway needs, all checked (README.md, "Strict parsing").
 ///
 /// Spans point into the buffer the parser was fed; the head does not own bytes.
 public struct RequestHead: Equatable, Sendable {

@@ -1,4 +1,4 @@
-/// Incremental, strict parser of a request head (RFC 9112 §2-§6, SPEC §5).
+/// Incremental, strict parser of a request head (RFC 9112 §2-§6, README.md, "Strict parsing").
 ///
 /// Call `parse` with the whole message received so far, starting at the same byte every time
 /// (the same prefix plus new bytes; never move or change bytes already fed). The parser keeps
@@ -226,7 +226,7 @@ public struct RequestHeadParser: Sendable {
         }
     }
 
-    /// RFC 9110 §2.5 / SPEC §5: major 1 only (else 505); 1.x with x > 1 is served as 1.1.
+    /// RFC 9110 §2.5: major 1 only (else 505); 1.x with x > 1 is served as 1.1.
     private static func checkVersion(_ v: UnsafePointer<UInt8>) throws(HTTP1ParseError) -> HTTPVersion {
         guard v[5] == UInt8(ascii: "1") else { throw .versionNotSupported }
         return v[7] == UInt8(ascii: "0") ? .http10 : .http11
@@ -241,7 +241,8 @@ public struct RequestHeadParser: Sendable {
         let facts = try FramingFields(fields, buffer) { .badRequest($0) }
 
         // RFC 9112 §3.2: a request with more than one Host, or an invalid one, is 400; so is an
-        // HTTP/1.1 request without one. SPEC §5 refuses an empty Host in 1.1 as well.
+        // HTTP/1.1 request without one. An empty Host in 1.1 is refused as well (README.md,
+        // "Strict parsing").
         var host: ByteSpan?
         if facts.hostCount > 1 { throw .badRequest("repeated Host") }
         if facts.hostCount == 1 {
@@ -271,7 +272,7 @@ public struct RequestHeadParser: Sendable {
             connectionNamesOthers: facts.connectionNamesOthers)
     }
 
-    /// RFC 9112 §6.1-§6.3 for requests, strictest reading (SPEC §5):
+    /// RFC 9112 §6.1-§6.3 for requests, strictest reading (README.md, "Strict parsing"):
     /// - Transfer-Encoding in HTTP/1.0 is faulty framing: 400.
     /// - Content-Length with Transfer-Encoding: 400 (smuggling).
     /// - A malformed or empty coding list: 400. A coding outside the registry (incl. "identity",

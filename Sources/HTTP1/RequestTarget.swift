@@ -1,4 +1,4 @@
-/// Path utilities for request targets: query split and dot-segment removal (SPEC §5).
+/// Path utilities for request targets: query split and dot-segment removal (README.md, "Strict parsing").
 public enum RequestTarget {
     /// The index of the first '?' in `target`, or `target.count`: the path is `0..<pathEnd`.
     public static func splitQuery(_ target: UnsafeRawBufferPointer) -> Int {
@@ -13,7 +13,7 @@ public enum RequestTarget {
     /// A segment is a dot segment when it is "." or ".." with any dot written as `%2e` or `%2E`.
     /// `%2F` stays encoded and repeated slashes are kept (so empty segments count as segments).
     /// Throws `.badRequest("path escapes root")` when ".." would climb above the root, which
-    /// RFC 3986 silently ignores but SPEC §5 refuses.
+    /// RFC 3986 silently ignores but the gateway refuses (README.md, "Strict parsing").
     public static func normalizePath(_ path: UnsafeRawBufferPointer) throws(HTTP1ParseError) -> [UInt8]? {
         guard path.first == UInt8(ascii: "/"), containsDotSegment(path) else { return nil }
         var out: [UInt8] = []

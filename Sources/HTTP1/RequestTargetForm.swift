@@ -1,4 +1,4 @@
-/// The checked form of a request target (RFC 9112 §3.2; SPEC §5).
+/// The checked form of a request target (RFC 9112 §3.2; README.md, "Strict parsing").
 struct RequestTargetForm {
     var form: TargetForm
     var authority: ByteSpan?

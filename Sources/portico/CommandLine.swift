@@ -1,4 +1,4 @@
-/// What the command line asks for (SPEC section 1).
+/// What the command line asks for (README.md, "Command line").
 enum Command: Equatable {
     case run(configPath: String)
     case check(configPath: String)

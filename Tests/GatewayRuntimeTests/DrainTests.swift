@@ -2,7 +2,7 @@ import Glibc
 import PorticoTesting
 import Testing
 
-/// Graceful shutdown (SPEC section 10), on the real binary: signals and exit codes are
+/// Graceful shutdown (docs/operations.md, "Shutting down"), on the real binary: signals and exit codes are
 /// process-wide.
 @Suite(.serialized, .timeLimit(.minutes(2))) struct DrainTests {
     private struct Running {

@@ -4,7 +4,7 @@ import Testing
 
 @testable import GatewayRuntime
 
-/// `portico echo` (SPEC section 12) as a server in this process.
+/// `portico echo` (README.md, "Command line") as a server in this process.
 @Suite(.serialized, .timeLimit(.minutes(1))) struct EchoServerTests {
     private func echo() throws -> EchoServer {
         guard case .success(let address) = ConfigAddress.parse("127.0.0.1:0", resolve: SystemResolver.resolve)

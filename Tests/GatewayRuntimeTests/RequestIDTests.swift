@@ -3,7 +3,7 @@ import Testing
 @testable import GatewayRuntime
 
 /// Request ids are held inline up to 32 bytes and spill to an array beyond; either way the
-/// bytes must come back exactly (SPEC section 4: client ids of 1–200 visible ASCII bytes).
+/// bytes must come back exactly (README.md, "How requests are handled": client ids of 1–200 visible ASCII bytes).
 @Suite struct RequestIDTests {
     private func text(_ id: RequestID) -> String { String(decoding: id.bytes, as: UTF8.self) }
 

@@ -6,7 +6,7 @@ enum ConfigFixtures {
         name == "localhost" ? .v4(0x7F00_0001) : nil
     }
 
-    /// The SPEC section 2 example as strict JSON, plus a second listener, a consistent-hash
+    /// The full example of docs/configuration.md as strict JSON, plus a second listener, a consistent-hash
     /// upstream and a host name.
     static let full = #"""
         {

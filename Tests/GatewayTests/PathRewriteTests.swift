@@ -2,7 +2,7 @@ import Gateway
 import Testing
 
 @Suite struct PathRewriteTests {
-    // Every example of SPEC section 3, plus the edges around them.
+    // Every example of docs/configuration.md ("routes[]"), plus the edges around them.
     @Test(arguments: [
         ("/users", "/", "/users/42", "/42"),
         ("/users/", "/", "/users/42", "/42"),

@@ -71,7 +71,7 @@ import Testing
     }
 }
 
-/// The report of SPEC §11's `/stats` example, built through the counters the workers keep.
+/// The report of the `/stats` example in docs/operations.md, built through the counters the workers keep.
 enum StatsReportFixtures {
     static let now = Instant(nanoseconds: 90_000_000_000)
 

@@ -21,7 +21,7 @@ struct InvalidRequest: Sendable, CustomTestStringConvertible {
 private let host = "Host: example.com\r\n"
 
 let invalidRequests: [InvalidRequest] = [
-    // Line endings (SPEC §5: only CRLF).
+    // Line endings (README.md, "Strict parsing": only CRLF).
     InvalidRequest("bare LF after request line", "GET / HTTP/1.1\n\(host)\r\n", 400),
     InvalidRequest("bare LF after field", "GET / HTTP/1.1\r\nHost: example.com\n\r\n", 400),
     InvalidRequest("bare LF ending the head", "GET / HTTP/1.1\r\n\(host)\n", 400),

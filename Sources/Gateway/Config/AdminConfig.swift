@@ -10,7 +10,7 @@ public struct AdminConfig: Sendable, Equatable {
     /// nil by default, which validation allows only on a loopback address. Never print it.
     public var token: String?
 
-    /// Creates an admin endpoint configuration with the SPEC defaults.
+    /// Creates an admin endpoint configuration with the documented defaults (docs/configuration.md).
     public init(address: ConfigAddress = AdminConfig.defaultAddress, token: String? = nil) {
         self.address = address
         self.token = token

@@ -22,7 +22,7 @@ public enum BalanceAlgorithm: Sendable, Hashable, CustomStringConvertible {
 
 /// What a consistent-hash balancer hashes (`hashOn`).
 public enum HashKey: Sendable, Hashable, CustomStringConvertible {
-    /// `client_ip`: the client address (SPEC section 7 explains which one).
+    /// `client_ip`: the client address (docs/configuration.md, `trustedProxies` explains which one).
     case clientIP
     /// `path`: the normalized request path.
     case path

@@ -7,7 +7,7 @@ public struct CircuitBreakerConfig: Sendable, Equatable {
     /// Trial requests let through once half-open, 1...65535; default 1.
     public var halfOpenMaxRequests: Int
 
-    /// Creates breaker settings with the SPEC defaults.
+    /// Creates breaker settings with the documented defaults (docs/configuration.md).
     public init(
         failureThreshold: Int = 5,
         openDuration: TimeSpan = .milliseconds(10000),

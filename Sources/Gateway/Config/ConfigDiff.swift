@@ -1,4 +1,4 @@
-/// What a reload changes, as the short lines SPEC section 9 shows (`route added: users-api`,
+/// What a reload changes, as the short lines docs/operations.md shows (`route added: users-api`,
 /// `server removed: users 127.0.0.1:9002`), plus the changes that wait for a restart.
 public struct ConfigDiff: Sendable, Equatable {
     /// One line per change, in a stable order: listeners, upstreams and servers, routes, settings.

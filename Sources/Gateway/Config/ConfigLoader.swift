@@ -1,4 +1,4 @@
-/// Loads `gateway.json`: parses it, decodes every section and checks every rule of SPEC sections
+/// Loads `gateway.json`: parses it, decodes every section and checks every rule of docs/configuration.md
 /// 2 and 3.
 public enum ConfigLoader {
     /// Parses and validates the whole file; every problem is reported, not just the first.

@@ -48,7 +48,7 @@ enum ConfigSyntax {
     }
 
     /// Why `path` cannot be a route path, prefix, rewrite or probe path: it must look like a
-    /// normalized origin-form path (SPEC section 5), or no request could ever match it.
+    /// normalized origin-form path (README.md, "Strict parsing"), or no request could ever match it.
     static func pathProblem(_ path: String) -> String? {
         guard path.hasPrefix("/") else { return "must start with '/'" }
         guard isVisibleASCII(path) else { return "must contain only visible ASCII characters" }

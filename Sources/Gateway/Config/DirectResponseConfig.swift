@@ -7,7 +7,7 @@ public struct DirectResponseConfig: Sendable, Equatable {
     /// `Content-Type` sent with a non-empty body; default `text/plain`.
     public var contentType: String
 
-    /// Creates a direct response with the SPEC defaults.
+    /// Creates a direct response with the documented defaults (docs/configuration.md).
     public init(status: Int = 200, body: String = "", contentType: String = "text/plain") {
         self.status = status
         self.body = body

@@ -1,4 +1,4 @@
-/// The whole validated configuration file (SPEC section 2), with every default filled in.
+/// The whole validated configuration file (docs/configuration.md), with every default filled in.
 ///
 /// Produced by ``ConfigLoader/load(json:resolve:)``; immutable once loaded. Upstreams and routes
 /// keep file order.
@@ -20,7 +20,7 @@ public struct GatewayConfig: Sendable, Equatable {
     /// Routes in file order; at least one. The index of a route is its identity in a ``RouteTable``.
     public var routes: [RouteConfig]
 
-    /// Creates a configuration; every argument but `listeners` and `routes` has the SPEC default.
+    /// Creates a configuration; every argument but `listeners` and `routes` has the documented default.
     public init(
         workers: Int = 0,
         listeners: [ListenerConfig],

@@ -11,7 +11,7 @@ public struct HealthCheckConfig: Sendable, Equatable {
     /// Successes in a row that put it back; default 2.
     public var healthyThreshold: Int
 
-    /// Creates a health check with the SPEC defaults.
+    /// Creates a health check with the documented defaults (docs/configuration.md).
     public init(
         path: String = "/healthz",
         interval: TimeSpan = .milliseconds(5000),

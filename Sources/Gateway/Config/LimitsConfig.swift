@@ -9,7 +9,7 @@ public struct LimitsConfig: Sendable, Equatable {
     /// Upstream response head; default 32768.
     public var maxResponseHeaderBytes: Int
 
-    /// Creates limits with the SPEC defaults.
+    /// Creates limits with the documented defaults (docs/configuration.md).
     public init(
         maxConnections: Int = 10000,
         maxRequestHeaderBytes: Int = 16384,

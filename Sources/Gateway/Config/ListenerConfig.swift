@@ -4,7 +4,7 @@ public struct ListenerConfig: Sendable, Equatable {
     public var name: String
     /// Where to listen; required. Port 0 lets the kernel choose.
     public var address: ConfigAddress
-    /// Peers whose `X-Forwarded-For` is believed (SPEC section 7); empty by default.
+    /// Peers whose `X-Forwarded-For` is believed (docs/configuration.md, `trustedProxies`); empty by default.
     public var trustedProxies: [CIDR]
 
     /// Creates a listener; `name` defaults to `address.text`, `trustedProxies` to none.

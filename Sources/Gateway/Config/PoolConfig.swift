@@ -10,7 +10,7 @@ public struct PoolConfig: Sendable, Equatable {
     /// default 1024.
     public var maxPending: Int
 
-    /// Creates pool limits with the SPEC defaults.
+    /// Creates pool limits with the documented defaults (docs/configuration.md).
     public init(
         maxConnectionsPerServer: Int = 1024,
         maxIdlePerServer: Int = 128,

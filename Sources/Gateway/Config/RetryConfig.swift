@@ -17,7 +17,7 @@ public struct RetryConfig: Sendable, Equatable {
     /// Whether POST and PATCH may be retried on more than `connect_failure`; default false.
     public var retryNonIdempotent: Bool
 
-    /// Creates a retry policy with the SPEC defaults.
+    /// Creates a retry policy with the documented defaults (docs/configuration.md).
     public init(
         maxRetries: Int = 2,
         retryOn: [RetryCondition] = [.connectFailure, .reset],
@@ -50,7 +50,7 @@ public struct BackoffConfig: Sendable, Equatable {
     /// `maxMs`; default 250 ms.
     public var max: TimeSpan
 
-    /// Creates backoff bounds with the SPEC defaults.
+    /// Creates backoff bounds with the documented defaults (docs/configuration.md).
     public init(base: TimeSpan = .milliseconds(25), max: TimeSpan = .milliseconds(250)) {
         self.base = base
         self.max = max

@@ -6,7 +6,7 @@ public struct RouteConfig: Sendable, Equatable {
     public var match: RouteMatchConfig
     /// An upstream name or a canned response; exactly one of `upstream` / `directResponse`.
     public var target: RouteTarget
-    /// Replaces the matched prefix before forwarding (SPEC section 3); nil (the default) forwards the
+    /// Replaces the matched prefix before forwarding (docs/configuration.md, "routes[]"); nil (the default) forwards the
     /// path unchanged. For a `path` route the whole path is the matched prefix.
     public var prefixRewrite: String?
     /// Overrides the Host header sent upstream; nil (the default) passes it through.
@@ -26,7 +26,7 @@ public struct RouteConfig: Sendable, Equatable {
     /// Header rules applied to the response sent to the client; none by default.
     public var responseHeaders: HeaderRulesConfig
 
-    /// Creates a route with the SPEC defaults for everything but its name and target.
+    /// Creates a route with the documented defaults (docs/configuration.md) for everything but its name and target.
     public init(
         name: String,
         match: RouteMatchConfig = RouteMatchConfig(),

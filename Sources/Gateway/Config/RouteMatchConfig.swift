@@ -10,7 +10,7 @@ public struct RouteMatchConfig: Sendable, Equatable {
     /// Header conditions: exact values, names case-insensitive; none by default.
     public var headers: [ConfigHeaderField]
 
-    /// Creates match conditions with the SPEC defaults.
+    /// Creates match conditions with the documented defaults (docs/configuration.md).
     public init(
         host: HostPattern? = nil,
         path: PathPattern = .prefix("/"),
@@ -44,7 +44,7 @@ public enum HostPattern: Sendable, Hashable, CustomStringConvertible {
 public enum PathPattern: Sendable, Hashable, CustomStringConvertible {
     /// `path`: the normalized path equals this.
     case exact(String)
-    /// `pathPrefix`: segment-aware prefix (SPEC section 3).
+    /// `pathPrefix`: segment-aware prefix (docs/configuration.md, "routes[]").
     case prefix(String)
 
     /// The path or prefix as written.

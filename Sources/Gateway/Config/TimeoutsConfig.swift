@@ -7,7 +7,7 @@ public struct TimeoutsConfig: Sendable, Equatable {
     /// Longest graceful drain on shutdown or reload (`drainMs`); default 15 s.
     public var drain: TimeSpan
 
-    /// Creates timeouts with the SPEC defaults.
+    /// Creates timeouts with the documented defaults (docs/configuration.md).
     public init(
         requestHeader: TimeSpan = .milliseconds(10000),
         idle: TimeSpan = .milliseconds(60000),

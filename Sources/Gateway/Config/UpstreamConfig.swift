@@ -15,7 +15,7 @@ public struct UpstreamConfig: Sendable, Equatable {
     /// Per-server circuit breaker; always on, defaults as in ``CircuitBreakerConfig``.
     public var circuitBreaker: CircuitBreakerConfig
 
-    /// Creates an upstream with the SPEC defaults for everything but its name and servers.
+    /// Creates an upstream with the documented defaults (docs/configuration.md) for everything but its name and servers.
     public init(
         name: String,
         servers: [ServerConfig],

@@ -1,4 +1,4 @@
-/// Deadline arithmetic for one request (SPEC section 6), in milliseconds relative to "now".
+/// Deadline arithmetic for one request (docs/configuration.md, `timeoutMs`), in milliseconds relative to "now".
 public enum DeadlineMath {
     /// The request's budget in milliseconds: the route timeout, shortened (never lengthened)
     /// by a client's `X-Request-Timeout-Ms`; nil when there is no deadline.

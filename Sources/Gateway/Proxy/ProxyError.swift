@@ -1,7 +1,7 @@
 /// A failure that ends a request with a gateway-made response.
 ///
 /// The status code, the `error` code of the JSON body and `X-Gateway-Error` all derive from
-/// the kind, in one place (SPEC section 4, "Errors made by the gateway").
+/// the kind, in one place (README.md, "How requests are handled").
 public struct ProxyError: Error, Sendable, Equatable {
     public enum Kind: Sendable, Equatable {
         case badRequest

@@ -1,6 +1,6 @@
 import HTTP1
 
-/// A route's `prefixRewrite`: replaces the matched prefix of the path (SPEC section 3).
+/// A route's `prefixRewrite`: replaces the matched prefix of the path (docs/configuration.md, "routes[]").
 ///
 /// The rest of the path is joined to the rewrite with exactly one slash: under prefix `/users`
 /// (or `/users/`) with rewrite `/`, `/users/42` becomes `/42`; with rewrite `/v2/users` it becomes

@@ -1,6 +1,6 @@
 import HTTP1
 
-/// The routes of one configuration, compiled once into lookup tables (SPEC section 3).
+/// The routes of one configuration, compiled once into lookup tables (docs/configuration.md, "routes[]").
 ///
 /// Precedence: routes with an exact host, then wildcard hosts (longest suffix first), then
 /// routes without a host; within each, an exact `path`, then `pathPrefix` longest first; among
@@ -265,7 +265,7 @@ public struct RouteTable: Sendable {
         // Index loops rather than slices: a slice would retain the array on every request.
         for position in bucketPrefixLengths[bucket].range {
             let length = Int(prefixLengths[position])
-            // Segment-aware (SPEC section 3): a prefix of this length can only match when it is the
+            // Segment-aware (docs/configuration.md, "routes[]"): a prefix of this length can only match when it is the
             // whole path, ends in '/', or is followed by '/' (`/api` matches `/api/v1`, not `/apix`).
             guard length <= path.count,
                 length == path.count || path[length - 1] == ASCII.slash || path[length] == ASCII.slash,

@@ -1,5 +1,5 @@
 extension StatsReport {
-    /// The `/stats` body (SPEC §11): compact JSON with every key present, in the documented
+    /// The `/stats` body (docs/operations.md, "Admin endpoint"): compact JSON with every key present, in the documented
     /// order; latencies in milliseconds rounded to three decimals, `lastError` null when none.
     public func renderJSON() -> [UInt8] {
         var json = StatsJSONWriter()

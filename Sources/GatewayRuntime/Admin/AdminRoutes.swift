@@ -9,7 +9,7 @@ enum AdminAnswer {
     case later((@escaping @Sendable (AdminResponse) -> Void) -> Void)
 }
 
-/// The admin API (SPEC section 11): which request gets which answer.
+/// The admin API (docs/operations.md, "Admin endpoint"): which request gets which answer.
 struct AdminRoutes {
     let gateway: GatewayServer
 
@@ -60,7 +60,7 @@ struct AdminRoutes {
         }
     }
 
-    /// nil when the request may proceed; else 401 (SPEC section 11: every endpoint but
+    /// nil when the request may proceed; else 401 (docs/operations.md, "Admin endpoint": every endpoint but
     /// `/`, `/healthz` and `/ready` needs the bearer token when one is set).
     private func authorize(_ request: AdminRequest) -> AdminResponse? {
         guard let token = gateway.currentSnapshot.config.admin?.token else { return nil }

@@ -1,7 +1,7 @@
 import Gateway
 import Reactor
 
-/// The admin endpoint (SPEC section 11) on its own listener and its own small loop, so a
+/// The admin endpoint (docs/operations.md, "Admin endpoint") on its own listener and its own small loop, so a
 /// slow admin client never delays traffic and the endpoint stays up during a drain.
 final class AdminServer: Sendable {
     private let listener: ListenerLoop

@@ -10,7 +10,8 @@ struct RequestID {
     private var inlineCount: UInt8 = 0
     private var spill: [UInt8]?
 
-    /// A client-sent id is kept if it is 1–200 bytes of visible ASCII (0x21–0x7E), SPEC section 4.
+    /// A client-sent id is kept if it is 1–200 bytes of visible ASCII (0x21–0x7E), as README.md
+    /// ("How requests are handled") says.
     static func isValid(_ bytes: UnsafeRawBufferPointer) -> Bool {
         guard !bytes.isEmpty, bytes.count <= 200 else { return false }
         for byte in bytes where byte < 0x21 || byte > 0x7e { return false }

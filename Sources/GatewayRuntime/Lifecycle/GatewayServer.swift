@@ -226,7 +226,7 @@ public final class GatewayServer: Sendable {
     }
 
     /// Reads and validates the configuration file again and, if it is valid, publishes it to
-    /// every loop as a new generation (SPEC section 9). Requests in flight keep the
+    /// every loop as a new generation (docs/operations.md, "Reloading the configuration"). Requests in flight keep the
     /// generation they started with. Blocking (file I/O, name resolution): never call it
     /// on a worker loop.
     public func reload() -> ReloadOutcome {
@@ -245,7 +245,7 @@ public final class GatewayServer: Sendable {
         let current = state.withLock { $0.snapshot }
         let diff = ConfigDiff(from: current.config, to: loaded)
         var config = loaded
-        // Restart-only settings keep their running values (SPEC section 9).
+        // Restart-only settings keep their running values (docs/operations.md, "Reloading the configuration").
         config.workers = current.config.workers
         if let running = current.config.admin {
             if config.admin == nil { config.admin = running } else { config.admin?.address = running.address }
@@ -327,7 +327,7 @@ public final class GatewayServer: Sendable {
 
     // MARK: Stop
 
-    /// Graceful shutdown (SPEC section 10): public listeners close at once, the admin
+    /// Graceful shutdown (docs/operations.md, "Shutting down"): public listeners close at once, the admin
     /// endpoint stays up and reports the drain, requests in flight and requests already
     /// received finish, idle connections close; returns when all connections are done or
     /// after `drainMilliseconds`, then stops everything.

@@ -24,7 +24,7 @@ final class GatewayShared: Sendable {
     }
 
     /// Counts a new client connection; false when `maxConnections` is reached (the caller
-    /// closes it right after accept, SPEC section 5).
+    /// closes it right after accept).
     func admitConnection() -> Bool {
         let now = activeConnections.add(1, ordering: .relaxed).newValue
         let limit = maxConnections.load(ordering: .relaxed)

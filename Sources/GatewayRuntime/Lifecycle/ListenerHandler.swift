@@ -36,7 +36,7 @@ final class ListenerHandler: IOHandler, TimerHandler {
                     || error.errno == ENOMEM
                 {
                     // Out of descriptors: stop watching the socket for a moment instead of
-                    // spinning on a level-triggered event that cannot be served (SPEC 5).
+                    // spinning on a level-triggered event that cannot be served.
                     worker.shared.log.warnRateLimited(
                         "accept failed", ["listener": listener.name, "error": error.reason])
                     pause()

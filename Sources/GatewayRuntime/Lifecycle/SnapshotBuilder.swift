@@ -67,7 +67,7 @@ enum SnapshotBuilder {
 }
 
 /// The balancer for an upstream's algorithm. Only round robin exists so far; the other
-/// algorithms of SPEC section 8 come with the resilience work and fall back to it until then.
+/// algorithms (docs/configuration.md) come with the resilience work and fall back to it until then.
 private func makeBalancer(_ upstream: UpstreamConfig) -> Balancer {
     .roundRobin(SmoothWeightedRoundRobin(weights: upstream.servers.map(\.weight)))
 }

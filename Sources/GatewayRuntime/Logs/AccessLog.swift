@@ -5,7 +5,7 @@ import HTTP1
 import Reactor
 import Synchronization
 
-/// Writes one JSON line per request (SPEC section 12) from a thread of its own, so the
+/// Writes one JSON line per request (docs/operations.md, "Access log") from a thread of its own, so the
 /// event loops never block on the sink. Loops append to a bounded queue; when the sink
 /// cannot keep up and the queue is full, lines are dropped and counted.
 final class AccessLogWriter: Sendable {

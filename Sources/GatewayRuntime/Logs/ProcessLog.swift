@@ -2,7 +2,7 @@ import Glibc
 import Reactor
 import Synchronization
 
-/// Process logs on stderr as logfmt lines (SPEC section 1):
+/// Process logs on stderr as logfmt lines (README.md, "Command line"):
 /// `ts=2026-11-25T17:21:35.123Z level=info msg="config loaded" generation=1`.
 public final class ProcessLog: Sendable {
     public enum Level: String, Sendable {

@@ -3,7 +3,7 @@ import HTTP1
 import Reactor
 
 /// `portico echo`: a tiny keep-alive upstream that answers every request with 200 and a
-/// JSON description of it (SPEC section 12), for demos, tests and benchmarks.
+/// JSON description of it (README.md, "Command line"), for demos, tests and benchmarks.
 public final class EchoServer: Sendable {
     private let listener: ListenerLoop
     /// The bound address (its port is real even when asked for port 0).
