@@ -22,12 +22,14 @@ let package = Package(
             dependencies: ["Reactor", "HTTP1", "Gateway"],
             swiftSettings: releaseSettings
         ),
-        .executableTarget(name: "portico", dependencies: ["GatewayRuntime"], swiftSettings: releaseSettings),
+        .executableTarget(
+            name: "portico", dependencies: ["GatewayRuntime", "Gateway", "Reactor"],
+            swiftSettings: releaseSettings),
         .executableTarget(name: "codec-bench", dependencies: ["HTTP1"], path: "Sources/codec-bench"),
-        .target(name: "PorticoTesting"),
-        .testTarget(name: "ReactorTests", dependencies: ["Reactor", "PorticoTesting"]),
+        .target(name: "PorticoTesting", dependencies: ["Gateway"]),
+        .testTarget(name: "ReactorTests", dependencies: ["Reactor"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
-        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "HTTP1"]),
+        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "HTTP1", "PorticoTesting"]),
         .testTarget(
             name: "GatewayRuntimeTests",
             dependencies: ["GatewayRuntime", "Gateway", "HTTP1", "Reactor", "PorticoTesting"]

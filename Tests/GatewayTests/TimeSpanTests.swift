@@ -1,4 +1,5 @@
 import Gateway
+import PorticoTesting
 import Testing
 
 @Suite struct TimeSpanTests {

@@ -1,7 +1,8 @@
-/// A source of monotonic time, injected into everything in `Gateway` that needs "now".
+/// A source of monotonic time, for the parts of `Gateway` that read "now" themselves rather
+/// than being handed an `Instant` with each event.
 ///
-/// The runtime supplies a `CLOCK_MONOTONIC` reader; tests use ``ManualClock``. Readings never
-/// go backwards.
+/// Tests use `ManualClock` (PorticoTesting). The runtime hands the pure core the readings its
+/// loops take once per iteration, as `Instant`s. Readings never go backwards.
 public protocol MonotonicClock: Sendable {
     /// The current instant.
     var now: Instant { get }

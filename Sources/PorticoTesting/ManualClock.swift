@@ -1,3 +1,4 @@
+import Gateway
 import Synchronization
 
 /// Test support: a clock that only moves when told to, so time-dependent logic is deterministic.
