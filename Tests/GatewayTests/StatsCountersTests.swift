@@ -26,10 +26,10 @@ import Testing
         var second = WorkerStats(layout: shared)
         first.routes[0].requests += 3
         first.routes[0].recordResponse(status: 200)
-        first.routes[0].recordLatency(nanoseconds: 2_000_000, at: now)
+        first.routes[0].recordLatency(.milliseconds(2), at: now)
         second.routes[0].requests += 2
         second.routes[1].rateLimited += 1
-        second.routes[0].recordLatency(nanoseconds: 4_000_000, at: now)
+        second.routes[0].recordLatency(.milliseconds(4), at: now)
         first.servers[0].requests += 4
         second.servers[0].failures += 1
         first.upstreams[0].requests += 4

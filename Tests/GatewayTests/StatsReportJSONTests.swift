@@ -100,7 +100,7 @@ enum StatsReportFixtures {
         // 1.2 ms, 2.0 ms and 5.056 ms are bucket midpoints, so the percentiles come out exact.
         for (nanoseconds, times) in [(1_200_000, 50), (2_000_000, 40), (5_056_000, 9), (12_000_000, 1)] {
             for _ in 0..<times {
-                route.recordLatency(nanoseconds: UInt64(nanoseconds), at: now)
+                route.recordLatency(.nanoseconds(Int64(nanoseconds)), at: now)
             }
         }
         report.routes = [StatsReport.Route(name: "users-api", counters: route, at: now)]

@@ -1,17 +1,24 @@
-/// Deadline arithmetic for one request (docs/configuration.md, `timeoutMs`), in milliseconds relative to "now".
-public enum DeadlineMath {
-    /// The request's budget in milliseconds: the route timeout, shortened (never lengthened)
-    /// by a client's `X-Request-Timeout-Ms`; nil when there is no deadline.
-    public static func budgetMilliseconds(routeTimeoutMs: Int, clientHeader: UnsafeRawBufferPointer?) -> Int?
-    {
-        let route = routeTimeoutMs > 0 ? routeTimeoutMs : nil
-        guard let header = clientHeader, let asked = positiveInteger(header) else { return route }
-        if let route { return min(route, asked) }
-        return asked
+/// A request's deadline (docs/configuration.md, `timeoutMs`): its arithmetic in one place.
+package enum RequestDeadline {
+    /// The request's time budget: the route's timeout, shortened (never lengthened) by a
+    /// client's `X-Request-Timeout-Ms`; nil when there is none (a route timeout of zero and
+    /// no valid header).
+    package static func budget(routeTimeout: TimeSpan, clientHeader: UnsafeRawBufferPointer?) -> TimeSpan? {
+        let route = routeTimeout > .zero ? routeTimeout : nil
+        guard let header = clientHeader, let asked = positiveMilliseconds(header) else { return route }
+        let span = TimeSpan.milliseconds(asked)
+        if let route { return min(route, span) }
+        return span
     }
 
-    /// Parses a positive decimal integer (no sign, no spaces); nil for anything else.
-    public static func positiveInteger(_ bytes: UnsafeRawBufferPointer) -> Int? {
+    /// What `X-Request-Timeout-Ms` tells the upstream: the whole milliseconds left until
+    /// `deadline`, rounded up so a request with time left never says 0.
+    package static func millisecondsLeft(until deadline: Instant, now: Instant) -> UInt64 {
+        UInt64(max(0, (deadline - now).millisecondsRoundedUp))
+    }
+
+    /// A positive decimal integer (no sign, no spaces, at most 12 digits); nil for anything else.
+    package static func positiveMilliseconds(_ bytes: UnsafeRawBufferPointer) -> Int? {
         guard !bytes.isEmpty, bytes.count <= 12 else { return nil }
         var value = 0
         for byte in bytes {

@@ -26,7 +26,8 @@ public struct RouteCounters: Sendable {
     }
 
     /// Records the latency of a finished request into the last-minute window and the total.
-    public mutating func recordLatency(nanoseconds: UInt64, at now: Instant) {
+    public mutating func recordLatency(_ duration: TimeSpan, at now: Instant) {
+        let nanoseconds = UInt64(max(0, duration.nanoseconds))
         recentLatency.record(nanoseconds: nanoseconds, at: now)
         latency.record(nanoseconds: nanoseconds)
     }

@@ -42,13 +42,16 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
     private(set) var exchange: ProxyExchange?
     /// The connection's timeout (header, idle, body progress); fires at or before `timeoutDue`.
     let timer = LoopTimer()
-    /// When the current phase times out (monotonic ns), 0 for never. The heap timer may be
-    /// scheduled earlier; it then re-checks and moves itself here, so re-arming on every
-    /// request touches the timer heap only when the due time moves earlier.
-    private var timeoutDue: UInt64 = 0
-    /// The current exchange's deadline (0 for none), watched by the same timer: one timer
+    /// When the current phase times out, or `unarmed`. The heap timer may be scheduled
+    /// earlier; it then re-checks and moves itself here, so re-arming on every request
+    /// touches the timer heap only when the due time moves earlier.
+    private var timeoutDue = unarmed
+    /// The current exchange's deadline, or `unarmed`, watched by the same timer: one timer
     /// object per connection keeps an idle connection small.
-    private var deadlineDue: UInt64 = 0
+    private var deadlineDue = unarmed
+    /// "Not armed" for the due times (no monotonic reading is ever 0); not an optional, which
+    /// would take a word more per connection.
+    private static let unarmed = Instant.zero
     /// Set once the first byte of the current request head arrived (for requestHeaderMs).
     private var headStarted = false
     /// The peer's IP as text, made once per connection.
@@ -73,7 +76,7 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
     func start() throws(SystemError) {
         Socket.setNoDelay(fd)
         try worker.loop.register(fd, handler: self)
-        armTimeout(milliseconds: timeouts.requestHeader.milliseconds)
+        armTimeout(after: timeouts.requestHeader)
         headStarted = true
     }
 
@@ -91,44 +94,44 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
         drive()
     }
 
-    func armTimeout(milliseconds: Int64) {
-        timeoutDue = worker.loop.now &+ UInt64(max(0, milliseconds)) &* 1_000_000
+    func armTimeout(after span: TimeSpan) {
+        timeoutDue = worker.loop.instant + max(span, .zero)
         worker.loop.schedule(timer, noLaterThan: timeoutDue)
     }
 
-    func disarmTimeout() { timeoutDue = 0 }
+    func disarmTimeout() { timeoutDue = Self.unarmed }
 
     /// Arms the current exchange's deadline (route timeout or X-Request-Timeout-Ms).
-    func armDeadline(milliseconds: Int) {
-        deadlineDue = worker.loop.now &+ UInt64(max(0, milliseconds)) &* 1_000_000
+    func armDeadline(at deadline: Instant) {
+        deadlineDue = deadline
         worker.loop.schedule(timer, noLaterThan: deadlineDue)
     }
 
-    func disarmDeadline() { deadlineDue = 0 }
+    func disarmDeadline() { deadlineDue = Self.unarmed }
 
     func timerFired(_ timer: LoopTimer) {
-        let now = worker.loop.now
-        if deadlineDue != 0 && now >= deadlineDue {
-            deadlineDue = 0
+        let now = worker.loop.instant
+        if deadlineDue != Self.unarmed && now >= deadlineDue {
+            deadlineDue = Self.unarmed
             exchange?.deadlinePassed()
         }
         if let due = effectiveTimeoutDue, now >= due {
-            timeoutDue = 0
+            timeoutDue = Self.unarmed
             handleTimeout()
         }
         // Whatever is still pending (or was armed while handling): wait for the earliest.
         guard phase != .closed else { return }
-        var next = effectiveTimeoutDue ?? 0
-        if deadlineDue != 0 && (next == 0 || deadlineDue < next) { next = deadlineDue }
-        if next != 0 { worker.loop.schedule(timer, noLaterThan: next) }
+        var next = effectiveTimeoutDue
+        if deadlineDue != Self.unarmed { next = min(next ?? deadlineDue, deadlineDue) }
+        if let next { worker.loop.schedule(timer, noLaterThan: next) }
     }
 
     /// When the current timeout expires; while a request is proxied it moves with progress
     /// (bytes only stamp a time, so busy streams never touch the timer heap).
-    private var effectiveTimeoutDue: UInt64? {
-        guard timeoutDue != 0 else { return nil }
+    private var effectiveTimeoutDue: Instant? {
+        guard timeoutDue != Self.unarmed else { return nil }
         guard phase == .exchanging else { return timeoutDue }
-        return max(timeoutDue, lastProgressAt &+ UInt64(max(0, timeouts.idle.milliseconds)) &* 1_000_000)
+        return max(timeoutDue, lastProgressAt + max(timeouts.idle, .zero))
     }
 
     private func handleTimeout() {
@@ -151,9 +154,9 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
     // MARK: Reading requests
 
     /// When bytes last moved for the current exchange (either socket), for `idleMs`.
-    private(set) var lastProgressAt: UInt64 = 0
+    private(set) var lastProgressAt = Instant.zero
 
-    func noteProgress() { lastProgressAt = worker.loop.now }
+    func noteProgress() { lastProgressAt = worker.loop.instant }
 
     /// True while `drive()` runs, so a request finishing inside it does not re-enter it.
     private var isDriving = false
@@ -172,7 +175,7 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
                 if !input.isEmpty {
                     if !headStarted {
                         headStarted = true
-                        armTimeout(milliseconds: timeouts.requestHeader.milliseconds)
+                        armTimeout(after: timeouts.requestHeader)
                     }
                     if parseHead() { continue }
                     if phase != .awaitingHead { continue }
@@ -451,7 +454,7 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
             if output.isEmpty {
                 self.close()
             } else {
-                armTimeout(milliseconds: timeouts.idle.milliseconds)
+                armTimeout(after: timeouts.idle)
             }
             return
         }
@@ -460,10 +463,10 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
         headStarted = false
         if input.isEmpty {
             input.releaseIfEmpty()
-            armTimeout(milliseconds: timeouts.idle.milliseconds)
+            armTimeout(after: timeouts.idle)
         } else {
             headStarted = true
-            armTimeout(milliseconds: timeouts.requestHeader.milliseconds)
+            armTimeout(after: timeouts.requestHeader)
         }
         // A pipelined request may be waiting in the input already; serve it on the next
         // iteration (not recursively, so a long pipeline cannot grow the stack).

@@ -23,7 +23,7 @@ extension RequestContext {
 /// reference counted on the usual path.
 struct RequestRecord {
     var requestID: RequestID
-    var startedAt: UInt64
+    var startedAt: Instant
     /// Only what the access log alone needs; nil while it is off.
     var logDetails: RequestLogDetails?
     // Unretained: these belong to the snapshot the request runs under, which the exchange
@@ -48,8 +48,9 @@ struct RequestRecord {
     }
     var status = 0
     var attempts = 0
-    var upstreamStartedAt: UInt64 = 0
-    var upstreamHeadAt: UInt64 = 0
+    /// When the first attempt began, and when the response head arrived.
+    var upstreamStartedAt: Instant?
+    var upstreamHeadAt: Instant?
     var bytesIn = 0
     var bytesOut = 0
     var errorKind: ProxyError.Kind?
@@ -59,14 +60,14 @@ struct RequestRecord {
     /// The server stat slot of the attempt in progress (see `Worker.exchangeStarted`).
     var serverSlot: Int?
 
-    init(requestID: RequestID, startedAt: UInt64, logDetails: RequestLogDetails?) {
+    init(requestID: RequestID, startedAt: Instant, logDetails: RequestLogDetails?) {
         self.requestID = requestID
         self.startedAt = startedAt
         self.logDetails = logDetails
     }
 
     /// Starts the record over for another request, in place.
-    mutating func restart(requestID: RequestID, startedAt: UInt64, logDetails: RequestLogDetails?) {
+    mutating func restart(requestID: RequestID, startedAt: Instant, logDetails: RequestLogDetails?) {
         self.requestID = requestID
         self.startedAt = startedAt
         self.logDetails = logDetails
@@ -75,8 +76,8 @@ struct RequestRecord {
         serverRef = nil
         status = 0
         attempts = 0
-        upstreamStartedAt = 0
-        upstreamHeadAt = 0
+        upstreamStartedAt = nil
+        upstreamHeadAt = nil
         bytesIn = 0
         bytesOut = 0
         errorKind = nil

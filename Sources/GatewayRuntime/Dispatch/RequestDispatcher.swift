@@ -51,7 +51,7 @@ final class RequestDispatcher {
         // or X-Forwarded-For.
         let named = ConnectionNames(of: head, bytes: bytes)
         let requestID = clientRequestID(head, bytes, named: named) ?? worker.newRequestID()
-        let startedAt = worker.loop.now
+        let startedAt = worker.loop.instant
         worker.requestStarted()
         var logDetails: RequestLogDetails?
         if worker.shared.accessLog.isEnabled {
@@ -136,9 +136,9 @@ final class RequestDispatcher {
                 return
             }
             let server = upstream.servers[serverIndex]
-            let deadlineMs = DeadlineMath.budgetMilliseconds(
-                routeTimeoutMs: route.timeoutMs, clientHeader: clientTimeout(head, bytes, named: named))
-            let deadline = deadlineMs.map { Instant(nanoseconds: startedAt) + .milliseconds($0) }
+            let deadline = RequestDeadline.budget(
+                routeTimeout: route.timeout, clientHeader: clientTimeout(head, bytes, named: named)
+            ).map { startedAt + $0 }
             requestHeadWriter.reset()
             withPath(normalized, rawPath, slash: head.originTargetNeedsSlash) { path in
                 targetScratch.removeAll(keepingCapacity: true)
@@ -148,7 +148,10 @@ final class RequestDispatcher {
                     UpstreamRequestHead.write(
                         head, bytes: bytes, named: named, route: route, peerTrusted: peerIsTrusted(client),
                         requestID: requestID,
-                        deadlineMs: deadlineMs, peerAddress: client.peerText, target: target,
+                        millisecondsLeft: deadline.map {
+                            RequestDeadline.millisecondsLeft(until: $0, now: startedAt)
+                        },
+                        peerAddress: client.peerText, target: target,
                         into: &requestHeadWriter)
                 }
             }
@@ -171,7 +174,7 @@ final class RequestDispatcher {
             }
             exchange.clientHost = clientHost
             client.beginExchange(exchange)
-            exchange.start(deadlineMs: deadlineMs, requestHead: requestHeadWriter.bytes)
+            exchange.start(deadline: deadline, requestHead: requestHeadWriter.bytes)
         }
     }
 

@@ -86,7 +86,7 @@ final class ProxyExchange: TimerHandler {
     /// head storage keep their memory).
     func reuse(
         client: ClientConnection, snapshot: RuntimeSnapshot, route: RuntimeRoute, upstream: RuntimeUpstream,
-        server: RuntimeServer, head: RequestHead, requestID: RequestID, startedAt: UInt64,
+        server: RuntimeServer, head: RequestHead, requestID: RequestID, startedAt: Instant,
         logDetails: RequestLogDetails?, deadline: Instant?
     ) {
         self.clientRef = Unmanaged.passUnretained(client)
@@ -120,11 +120,11 @@ final class ProxyExchange: TimerHandler {
 
     /// Arms the request's timers and starts the first attempt; `requestHead` is what goes
     /// upstream (copied: the caller reuses its buffer).
-    func start(deadlineMs: Int?, requestHead head: UnsafeRawBufferPointer) {
+    func start(deadline: Instant?, requestHead head: UnsafeRawBufferPointer) {
         withClient { client in
-            if let deadlineMs { client.armDeadline(milliseconds: deadlineMs) }
+            if let deadline { client.armDeadline(at: deadline) }
             client.noteProgress()
-            client.armTimeout(milliseconds: snapshot.config.timeouts.idle.milliseconds)
+            client.armTimeout(after: snapshot.config.timeouts.idle)
         }
         requestHead.removeAll(keepingCapacity: true)
         requestHead.append(contentsOf: head)
@@ -135,7 +135,7 @@ final class ProxyExchange: TimerHandler {
     private func connect(pickServer: Bool) {
         if pickServer { server = worker.dispatcher.pickServer(of: upstream, avoiding: server) }
         record.attempts += 1
-        if record.upstreamStartedAt == 0 { record.upstreamStartedAt = worker.loop.now }
+        if record.upstreamStartedAt == nil { record.upstreamStartedAt = now }
         worker.attemptStarted(&record, server: server)
         if let pooled = worker.pool.take(for: server) {
             attach(pooled)
@@ -163,7 +163,7 @@ final class ProxyExchange: TimerHandler {
             if progress == .connected {
                 perform(machine.connectionReady(reused: false))
             } else {
-                worker.loop.schedule(fresh.timer, inMilliseconds: upstream.connectTimeoutMs)
+                worker.loop.schedule(fresh.timer, at: now + upstream.connectTimeout)
             }
         } catch {
             upstreamConnectFailed(error.reason)
@@ -223,7 +223,7 @@ final class ProxyExchange: TimerHandler {
                 .reset("the upstream connection failed while sending the request"), now: now))
     }
 
-    private var now: Instant { Instant(nanoseconds: worker.loop.now) }
+    private var now: Instant { worker.loop.instant }
 
     // MARK: Request body: client → upstream
 
@@ -350,7 +350,7 @@ final class ProxyExchange: TimerHandler {
                 return false
             }
             record.status = head.status
-            record.upstreamHeadAt = worker.loop.now
+            record.upstreamHeadAt = now
             responseBody.reset(framing: response.framing, output: plan.framing == .chunked ? .chunked : .raw)
             worker.responseHeadWriter.reset()
             ResponseHeadWriter.writeFinal(
@@ -446,7 +446,7 @@ final class ProxyExchange: TimerHandler {
                     if reuseUpstream {
                         worker.pool.put(
                             connection, maxIdle: upstream.maxIdlePerServer,
-                            idleTimeoutMs: upstream.idleTimeoutMs)
+                            idleTimeout: upstream.idleTimeout)
                     } else {
                         connection.close()
                     }
@@ -491,7 +491,7 @@ final class ProxyExchange: TimerHandler {
             if delay <= .zero {
                 perform(machine.backoffElapsed())
             } else {
-                worker.loop.schedule(backoffTimer, at: (now + delay).nanoseconds)
+                worker.loop.schedule(backoffTimer, at: now + delay)
             }
         case .openTunnel:
             preconditionFailure(

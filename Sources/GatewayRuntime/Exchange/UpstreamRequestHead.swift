@@ -15,7 +15,7 @@ enum UpstreamRequestHead {
     /// `ConnectionNames`); `peerAddress` is appended to X-Forwarded-For.
     static func write(
         _ head: borrowing RequestHead, bytes: UnsafeRawBufferPointer, named: ConnectionNames,
-        route: RuntimeRoute, peerTrusted: Bool, requestID: borrowing RequestID, deadlineMs: Int?,
+        route: RuntimeRoute, peerTrusted: Bool, requestID: borrowing RequestID, millisecondsLeft: UInt64?,
         peerAddress: borrowing String, target: UnsafeRawBufferPointer, into out: inout HeadWriter
     ) {
         out.append(head.methodSpan.bytes(in: bytes))
@@ -79,8 +79,8 @@ enum UpstreamRequestHead {
             out.field("X-Forwarded-Host", host)
         }
         requestID.withUnsafeBytes { out.field("X-Request-Id", $0) }
-        if let deadlineMs {
-            out.field("X-Request-Timeout-Ms", decimal: UInt64(max(0, deadlineMs)))
+        if let millisecondsLeft {
+            out.field("X-Request-Timeout-Ms", decimal: millisecondsLeft)
         }
         out.append("Via")
         out.appendColonSpace()

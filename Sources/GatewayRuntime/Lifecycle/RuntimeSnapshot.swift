@@ -42,22 +42,23 @@ final class RuntimeUpstream: Sendable {
     let index: Int
     let statSlot: Int
     let servers: [RuntimeServer]
-    let connectTimeoutMs: Int
+    let connectTimeout: TimeSpan
     let maxIdlePerServer: Int
-    let idleTimeoutMs: Int
+    /// How long an idle pooled connection is kept (zero: no limit).
+    let idleTimeout: TimeSpan
     let balancer: Balancer
 
     init(
-        name: String, index: Int, statSlot: Int, servers: [RuntimeServer], connectTimeoutMs: Int,
-        maxIdlePerServer: Int, idleTimeoutMs: Int, balancer: Balancer
+        name: String, index: Int, statSlot: Int, servers: [RuntimeServer], connectTimeout: TimeSpan,
+        maxIdlePerServer: Int, idleTimeout: TimeSpan, balancer: Balancer
     ) {
         self.name = name
         self.index = index
         self.statSlot = statSlot
         self.servers = servers
-        self.connectTimeoutMs = connectTimeoutMs
+        self.connectTimeout = connectTimeout
         self.maxIdlePerServer = maxIdlePerServer
-        self.idleTimeoutMs = idleTimeoutMs
+        self.idleTimeout = idleTimeout
         self.balancer = balancer
     }
 }
@@ -96,13 +97,14 @@ final class RuntimeRoute: Sendable {
     /// Maps Location / Content-Location back to the client's prefix and host; nil (no cost
     /// per response) on routes without a rewrite or with `redirectRewrite: false`.
     let redirectRewrite: RedirectRewrite?
-    let timeoutMs: Int
+    /// The whole-request deadline (zero: none).
+    let timeout: TimeSpan
     let requestHeaders: HeaderRules
     let responseHeaders: HeaderRules
 
     init(
         index: Int, name: String, statSlot: Int, action: Action, config: RouteConfig, hostRewrite: [UInt8]?,
-        redirectRewrite: RedirectRewrite?, timeoutMs: Int, requestHeaders: HeaderRules,
+        redirectRewrite: RedirectRewrite?, timeout: TimeSpan, requestHeaders: HeaderRules,
         responseHeaders: HeaderRules
     ) {
         self.index = index
@@ -112,7 +114,7 @@ final class RuntimeRoute: Sendable {
         self.config = config
         self.hostRewrite = hostRewrite
         self.redirectRewrite = redirectRewrite
-        self.timeoutMs = timeoutMs
+        self.timeout = timeout
         self.requestHeaders = requestHeaders
         self.responseHeaders = responseHeaders
     }

@@ -30,9 +30,9 @@ enum SnapshotBuilder {
             return RuntimeUpstream(
                 name: upstream.name, index: index, statSlot: layout.upstreams.slot(of: upstream.name)!,
                 servers: servers,
-                connectTimeoutMs: Int(upstream.connectTimeout.milliseconds),
+                connectTimeout: upstream.connectTimeout,
                 maxIdlePerServer: upstream.pool.maxIdlePerServer,
-                idleTimeoutMs: Int(upstream.pool.idleTimeout.milliseconds),
+                idleTimeout: upstream.pool.idleTimeout,
                 balancer: makeBalancer(upstream))
         }
         let upstreamIndex = Dictionary(uniqueKeysWithValues: upstreams.enumerated().map { ($1.name, $0) })
@@ -51,7 +51,7 @@ enum SnapshotBuilder {
                 config: route,
                 hostRewrite: route.hostRewrite.map { Array($0.utf8) },
                 redirectRewrite: RedirectRewrite(route: route),
-                timeoutMs: Int(route.timeout.milliseconds), requestHeaders: HeaderRules(route.requestHeaders),
+                timeout: route.timeout, requestHeaders: HeaderRules(route.requestHeaders),
                 responseHeaders: HeaderRules(route.responseHeaders))
         }
         let listeners = config.listeners.map {

@@ -129,12 +129,11 @@ final class Worker {
     /// loop's reading is from before this iteration's work, which a request answered within
     /// one iteration (a direct response, a refused connect) would otherwise log as 0 ms.
     func recordExchange(_ record: borrowing RequestRecord) {
-        let now = monotonicNanoseconds()
+        let now = Instant.current
         stats.process.requestsActive -= 1
         if let slot = record.route?.statSlot {
             stats.routes[slot].recordResponse(status: record.status)
-            stats.routes[slot].recordLatency(
-                nanoseconds: now &- record.startedAt, at: Instant(nanoseconds: now))
+            stats.routes[slot].recordLatency(now - record.startedAt, at: now)
             if record.errorKind == .deadlineExceeded { stats.routes[slot].timeouts += 1 }
             if record.cancelled { stats.routes[slot].cancelled += 1 }
         }
@@ -158,7 +157,7 @@ final class Worker {
         _ error: ProxyError, requestID: RequestID, method: [UInt8], target: [UInt8], bytesOut: Int,
         client: ClientConnection
     ) {
-        var record = RequestRecord(requestID: requestID, startedAt: loop.now, logDetails: nil)
+        var record = RequestRecord(requestID: requestID, startedAt: loop.instant, logDetails: nil)
         if shared.accessLog.isEnabled {
             record.logDetails = RequestLogDetails(
                 clientIP: client.peerText, method: method, host: [], target: target)
@@ -167,7 +166,7 @@ final class Worker {
         record.errorKind = error.kind
         record.bytesOut = bytesOut
         stats.process.requestsTotal += 1
-        shared.accessLog.write(record, now: monotonicNanoseconds())
+        shared.accessLog.write(record, now: .current)
     }
 
     // MARK: Reload

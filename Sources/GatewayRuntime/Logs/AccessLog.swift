@@ -73,7 +73,7 @@ final class AccessLogWriter: Sendable {
     }
 
     /// Formats and queues the record's line. Called on a loop; never blocks on I/O.
-    func write(_ record: RequestRecord, now: UInt64) {
+    func write(_ record: RequestRecord, now: Instant) {
         guard isEnabled else { return }
         var line: [UInt8] = []
         line.reserveCapacity(320)
@@ -136,7 +136,7 @@ final class AccessLogWriter: Sendable {
 
 /// The JSON line of one request.
 enum AccessLogLine {
-    static func append(_ record: RequestRecord, now: UInt64, to out: inout [UInt8]) {
+    static func append(_ record: RequestRecord, now: Instant, to out: inout [UInt8]) {
         func key(_ name: String) {
             out.append(contentsOf: name.utf8)
         }
@@ -147,8 +147,8 @@ enum AccessLogLine {
                 out.append(contentsOf: "null".utf8)
             }
         }
-        func milliseconds(_ nanos: UInt64) {
-            let micros = nanos / 1000
+        func milliseconds(_ span: TimeSpan) {
+            let micros = UInt64(max(0, span.nanoseconds)) / 1000
             HTTP1Writer.appendDecimal(micros / 1000, into: &out)
             out.append(UInt8(ascii: "."))
             let fraction = micros % 1000
@@ -180,11 +180,10 @@ enum AccessLogLine {
         key(#","attempts":"#)
         HTTP1Writer.appendDecimal(UInt64(max(0, record.attempts)), into: &out)
         key(#","durationMs":"#)
-        milliseconds(now &- record.startedAt)
+        milliseconds(now - record.startedAt)
         key(#","upstreamMs":"#)
-        if record.upstreamStartedAt > 0 {
-            let end = record.upstreamHeadAt > 0 ? record.upstreamHeadAt : now
-            milliseconds(end &- record.upstreamStartedAt)
+        if let started = record.upstreamStartedAt {
+            milliseconds((record.upstreamHeadAt ?? now) - started)
         } else {
             out.append(contentsOf: "null".utf8)
         }

@@ -1,3 +1,4 @@
+import Gateway
 import Reactor
 
 /// One TCP connection to an upstream server, owned by one loop.
@@ -37,9 +38,10 @@ final class UpstreamConnection: IOHandler, TimerHandler {
     /// is armed lazily (see `idleDue`), so pooling and reusing a connection on every request
     /// costs no timer heap operation.
     let timer = LoopTimer()
-    /// When the pooled connection has been idle too long (monotonic ns), 0 when not pooled.
-    /// The timer may fire earlier (it is never moved later); it then re-checks this.
-    var idleDue: UInt64 = 0
+    /// When the pooled connection has been idle too long; nil when not pooled (or pooled
+    /// without an idle timeout). The timer may fire earlier (it is never moved later); it
+    /// then re-checks this.
+    var idleDue: Instant?
 
     init(fd: Int32, worker: Worker, server: RuntimeServer, connected: Bool, bufferBytes: Int) {
         self.fd = fd
@@ -82,8 +84,8 @@ final class UpstreamConnection: IOHandler, TimerHandler {
         case .connecting:
             exchange?.upstreamConnectFailed("connect timed out")
         case .idle:
-            guard idleDue != 0 else { return }  // pooled without an idle timeout
-            if worker.loop.now < idleDue {
+            guard let idleDue else { return }  // pooled without an idle timeout
+            if worker.loop.instant < idleDue {
                 worker.loop.schedule(timer, noLaterThan: idleDue)
                 return
             }

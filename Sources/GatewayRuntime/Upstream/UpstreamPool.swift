@@ -1,3 +1,4 @@
+import Gateway
 import Reactor
 
 /// Idle keep-alive connections per upstream server, for one loop (like Envoy's per-worker
@@ -23,7 +24,7 @@ final class UpstreamPool {
                 continue
             }
             // The idle timer stays armed: when it fires on an active connection it does nothing.
-            connection.idleDue = 0
+            connection.idleDue = nil
             connection.phase = .active
             return connection
         }
@@ -33,7 +34,7 @@ final class UpstreamPool {
     /// Keeps a connection after a complete exchange, or closes it when the pool is full or the
     /// connection cannot carry another request: its peer closed (the end of the stream came
     /// with the response), or bytes are left over in either direction.
-    func put(_ connection: UpstreamConnection, maxIdle: Int, idleTimeoutMs: Int) {
+    func put(_ connection: UpstreamConnection, maxIdle: Int, idleTimeout: TimeSpan) {
         let slot = connection.server.statSlot
         if slot >= idle.count { idle.append(contentsOf: repeatElement([], count: slot + 1 - idle.count)) }
         guard idle[slot].count < maxIdle, connection.input.isEmpty, connection.output.isEmpty,
@@ -46,9 +47,10 @@ final class UpstreamPool {
         connection.phase = .idle
         connection.input.releaseIfEmpty()
         connection.output.releaseIfEmpty()
-        if idleTimeoutMs > 0 {
-            connection.idleDue = loop.now &+ UInt64(idleTimeoutMs) &* 1_000_000
-            loop.schedule(connection.timer, noLaterThan: connection.idleDue)
+        if idleTimeout > .zero {
+            let due = loop.instant + idleTimeout
+            connection.idleDue = due
+            loop.schedule(connection.timer, noLaterThan: due)
         }
         idle[slot].append(connection)
     }
