@@ -17,6 +17,11 @@ import Testing
             expectsContinue: expectsContinue, wantsUpgrade: upgrade)
     }
 
+    /// Retries a failed connect once: the policy every table-driven event runs under.
+    static let retrying = RetryPolicy(
+        maxRetries: 1, conditions: [.connectFailure], retriableStatuses: [], retryNonIdempotent: false,
+        backoffBase: .milliseconds(10), backoffMax: .milliseconds(100))
+
     static let ok = ExchangeResponse(status: 200, framing: .contentLength(2), upstreamKeepsAlive: true)
 
     /// A machine driven to a named point of its life.
@@ -33,7 +38,6 @@ import Testing
                 backoffBase: .milliseconds(10), backoffMax: .milliseconds(100))
             var machine = Machine(
                 request: ExchangeStateMachineTests.request(upgrade: self == .tunnelling),
-                retryPolicy: retrying,
                 deadline: ExchangeStateMachineTests.now + .seconds(10))
             let now = ExchangeStateMachineTests.now
             _ = machine.start()
@@ -47,15 +51,16 @@ import Testing
             case .headPending, .headSent, .completed, .truncated:
                 _ = machine.connectionReady(reused: false)
                 _ = machine.responseHeadReceived(
-                    ExchangeStateMachineTests.ok, bodyBuffered: true, lastRequestOfDrain: false, now: now)
+                    ExchangeStateMachineTests.ok, bodyBuffered: true, lastRequestOfDrain: false, now: now,
+                    policy: retrying)
                 if self != .headPending { machine.responseHeadSent() }
                 if self == .completed { _ = machine.responseBodyComplete() }
-                if self == .truncated { _ = machine.upstreamEnded(now: now) }
+                if self == .truncated { _ = machine.upstreamEnded(now: now, policy: retrying) }
             case .backingOff:
-                _ = machine.attemptFailed(.connectFailed("refused"), now: now)
+                _ = machine.attemptFailed(.connectFailed("refused"), now: now, policy: retrying)
             case .tunnelling:
                 _ = machine.connectionReady(reused: false)
-                _ = machine.interimResponseReceived(status: 101, now: now)
+                _ = machine.interimResponseReceived(status: 101, now: now, policy: retrying)
             case .failed:
                 _ = machine.deadlineExpired()
             case .cancelled:
@@ -79,16 +84,27 @@ import Testing
             case .start: return machine.start()
             case .connectionReady: return machine.connectionReady(reused: false)
             case .requestBodyComplete: return machine.requestBodyComplete()
-            case .interim103: return machine.interimResponseReceived(status: 103, now: now)
+            case .interim103:
+                return machine.interimResponseReceived(
+                    status: 103, now: now, policy: ExchangeStateMachineTests.retrying)
             case .responseHead:
                 return machine.responseHeadReceived(
-                    ExchangeStateMachineTests.ok, bodyBuffered: true, lastRequestOfDrain: false, now: now)
+                    ExchangeStateMachineTests.ok, bodyBuffered: true, lastRequestOfDrain: false, now: now,
+                    policy: ExchangeStateMachineTests.retrying)
             case .responseBodyComplete: return machine.responseBodyComplete()
-            case .upstreamEnded: return machine.upstreamEnded(now: now)
-            case .connectFailed: return machine.attemptFailed(.connectFailed("refused"), now: now)
-            case .reset: return machine.attemptFailed(.reset("reset"), now: now)
-            case .badResponse: return machine.attemptFailed(.badResponse("bad"), now: now)
-            case .perTryTimeout: return machine.perTryTimeoutExpired(now: now)
+            case .upstreamEnded:
+                return machine.upstreamEnded(now: now, policy: ExchangeStateMachineTests.retrying)
+            case .connectFailed:
+                return machine.attemptFailed(
+                    .connectFailed("refused"), now: now, policy: ExchangeStateMachineTests.retrying)
+            case .reset:
+                return machine.attemptFailed(
+                    .reset("reset"), now: now, policy: ExchangeStateMachineTests.retrying)
+            case .badResponse:
+                return machine.attemptFailed(
+                    .badResponse("bad"), now: now, policy: ExchangeStateMachineTests.retrying)
+            case .perTryTimeout:
+                return machine.perTryTimeoutExpired(now: now, policy: ExchangeStateMachineTests.retrying)
             case .backoffElapsed: return machine.backoffElapsed()
             case .deadline: return machine.deadlineExpired()
             case .idle: return machine.idleTimeout()
@@ -270,7 +286,7 @@ import Testing
         machine.responseBytesArrived()
         #expect(
             machine.responseHeadReceived(
-                Self.ok, bodyBuffered: false, lastRequestOfDrain: false, now: Self.now)
+                Self.ok, bodyBuffered: false, lastRequestOfDrain: false, now: Self.now, policy: .none)
                 == .forwardResponseHead(
                     ResponsePlan(framing: .contentLength, closeClient: false, holdForBody: true)))
         #expect(machine.isHoldingResponseHead)
@@ -287,7 +303,7 @@ import Testing
         _ = machine.connectionReady(reused: false)
         machine.requestBodyStartedFlowing()
         let action = machine.responseHeadReceived(
-            Self.ok, bodyBuffered: true, lastRequestOfDrain: false, now: Self.now)
+            Self.ok, bodyBuffered: true, lastRequestOfDrain: false, now: Self.now, policy: .none)
         #expect(
             action
                 == .forwardResponseHead(
@@ -301,7 +317,7 @@ import Testing
         _ = machine.connectionReady(reused: false)
         #expect(machine.requestBodyComplete() == .none)
         _ = machine.responseHeadReceived(
-            Self.ok, bodyBuffered: true, lastRequestOfDrain: false, now: Self.now)
+            Self.ok, bodyBuffered: true, lastRequestOfDrain: false, now: Self.now, policy: .none)
         #expect(machine.responseBodyComplete() == .complete(reuseUpstream: true, closeClient: false))
     }
 
@@ -325,14 +341,14 @@ import Testing
         _ = machine.connectionReady(reused: false)
         let response = ExchangeResponse(status: 200, framing: framing, upstreamKeepsAlive: keepsAlive)
         let action = machine.responseHeadReceived(
-            response, bodyBuffered: false, lastRequestOfDrain: draining, now: Self.now)
+            response, bodyBuffered: false, lastRequestOfDrain: draining, now: Self.now, policy: .none)
         #expect(
             action
                 == .forwardResponseHead(
                     ResponsePlan(framing: toClient, closeClient: closeClient, holdForBody: !framing.isEmpty)))
         machine.responseHeadSent()
         if framing == .untilClose {
-            #expect(machine.upstreamEnded(now: Self.now) == .endCloseDelimitedBody)
+            #expect(machine.upstreamEnded(now: Self.now, policy: .none) == .endCloseDelimitedBody)
         }
         #expect(machine.responseBodyComplete() == .complete(reuseUpstream: reuse, closeClient: closeClient))
     }
@@ -342,9 +358,10 @@ import Testing
             var machine = Machine(request: Self.request(http11: http11))
             _ = machine.start()
             _ = machine.connectionReady(reused: false)
-            #expect(machine.interimResponseReceived(status: 100, now: Self.now) == .dropInterim)
             #expect(
-                machine.interimResponseReceived(status: 103, now: Self.now)
+                machine.interimResponseReceived(status: 100, now: Self.now, policy: .none) == .dropInterim)
+            #expect(
+                machine.interimResponseReceived(status: 103, now: Self.now, policy: .none)
                     == (http11 ? .forwardInterim : .dropInterim))
             #expect(machine.phase == .awaitingHead)
         }
@@ -354,7 +371,9 @@ import Testing
         var machine = Machine(request: Self.request())
         _ = machine.start()
         _ = machine.connectionReady(reused: false)
-        guard case .respond(let error, _, _) = machine.interimResponseReceived(status: 101, now: Self.now)
+        guard
+            case .respond(let error, _, _) = machine.interimResponseReceived(
+                status: 101, now: Self.now, policy: .none)
         else {
             Issue.record("expected an error")
             return
@@ -366,7 +385,7 @@ import Testing
         var fresh = Machine(request: Self.request(body: true, expectsContinue: true))
         _ = fresh.start()
         #expect(fresh.connectionReady(reused: true) == .sendRequest(answerContinue: true))
-        #expect(fresh.attemptFailed(.reset("stale"), now: Self.now) == .resendOnNewConnection)
+        #expect(fresh.attemptFailed(.reset("stale"), now: Self.now, policy: .none) == .resendOnNewConnection)
         #expect(fresh.connectionReady(reused: false) == .sendRequest(answerContinue: false))
         var http10 = Machine(request: Self.request(http11: false, body: true, expectsContinue: true))
         _ = http10.start()
@@ -398,13 +417,15 @@ import Testing
         _ = machine.connectionReady(reused: reused)
         if bodyStarted { machine.requestBodyStartedFlowing() }
         if responseSeen { machine.responseBytesArrived() }
-        let action = machine.upstreamEnded(now: Self.now)
+        let action = machine.upstreamEnded(now: Self.now, policy: .none)
         if resent {
             #expect(action == .resendOnNewConnection)
             #expect(machine.attempt == 1, "a resend is not a retry")
             // Once only: the new connection failing too is the request's outcome.
             #expect(machine.connectionReady(reused: false) == .sendRequest(answerContinue: false))
-            guard case .respond(let error, _, _) = machine.attemptFailed(.reset("again"), now: Self.now)
+            guard
+                case .respond(let error, _, _) = machine.attemptFailed(
+                    .reset("again"), now: Self.now, policy: .none)
             else {
                 Issue.record("expected an error the second time")
                 return
@@ -422,7 +443,9 @@ import Testing
     @Test func aMalformedAnswerOnAReusedConnectionIsNotResent() {
         var machine = Point.awaitingHeadOnReused.machine()
         machine.responseBytesArrived()
-        guard case .respond(let error, _, _) = machine.attemptFailed(.badResponse("garbage"), now: Self.now)
+        guard
+            case .respond(let error, _, _) = machine.attemptFailed(
+                .badResponse("garbage"), now: Self.now, policy: .none)
         else {
             Issue.record("expected an error")
             return
@@ -433,20 +456,22 @@ import Testing
     // MARK: Retries
 
     static func policy(
-        _ conditions: Set<RetryCondition>, maxRetries: Int = 2, statuses: [Int] = [],
+        _ conditions: [RetryCondition], maxRetries: Int = 2, statuses: [Int] = [],
         nonIdempotent: Bool = false
     ) -> RetryPolicy {
         RetryPolicy(
-            maxRetries: maxRetries, conditions: conditions, retriableStatuses: statuses,
+            maxRetries: maxRetries, conditions: RetryConditions(conditions), retriableStatuses: statuses,
             retryNonIdempotent: nonIdempotent, backoffBase: .milliseconds(25), backoffMax: .milliseconds(250))
     }
 
     @Test func retriesUntilAttemptsRunOutThenAnswersWithTheLastFailure() {
         var machine = Machine(
-            request: Self.request(), retryPolicy: Self.policy([.connectFailure]), deadline: nil, seed: 42)
+            request: Self.request(), deadline: nil, seed: 42)
         _ = machine.start()
         for retry in 1...2 {
-            guard case .retry(let delay) = machine.attemptFailed(.connectFailed("refused"), now: Self.now)
+            guard
+                case .retry(let delay) = machine.attemptFailed(
+                    .connectFailed("refused"), now: Self.now, policy: Self.policy([.connectFailure]))
             else {
                 Issue.record("expected retry \(retry)")
                 return
@@ -455,7 +480,9 @@ import Testing
             #expect(machine.backoffElapsed() == .connect(pickServer: true))
             #expect(machine.attempt == retry + 1)
         }
-        guard case .respond(let error, _, _) = machine.attemptFailed(.connectFailed("refused"), now: Self.now)
+        guard
+            case .respond(let error, _, _) = machine.attemptFailed(
+                .connectFailed("refused"), now: Self.now, policy: Self.policy([.connectFailure]))
         else {
             Issue.record("expected the final error")
             return
@@ -465,23 +492,23 @@ import Testing
 
     @Test func nonIdempotentRequestsAreRetriedOnlyWhenTheyCannotHaveArrived() {
         let policy = Self.policy([.connectFailure, .reset])
-        var post = Machine(request: Self.request(idempotent: false), retryPolicy: policy)
+        var post = Machine(request: Self.request(idempotent: false))
         _ = post.start()
-        if case .retry = post.attemptFailed(.connectFailed("refused"), now: Self.now) {
+        if case .retry = post.attemptFailed(.connectFailed("refused"), now: Self.now, policy: policy) {
         } else {
             Issue.record("a failed connect is retried for POST")
         }
         _ = post.backoffElapsed()
         _ = post.connectionReady(reused: false)
-        guard case .respond = post.attemptFailed(.reset("reset"), now: Self.now) else {
+        guard case .respond = post.attemptFailed(.reset("reset"), now: Self.now, policy: policy) else {
             Issue.record("a reset POST is not retried")
             return
         }
-        var allowed = Machine(
-            request: Self.request(idempotent: false), retryPolicy: Self.policy([.reset], nonIdempotent: true))
+        var allowed = Machine(request: Self.request(idempotent: false))
         _ = allowed.start()
         _ = allowed.connectionReady(reused: false)
-        if case .retry = allowed.attemptFailed(.reset("reset"), now: Self.now) {
+        let nonIdempotent = Self.policy([.reset], nonIdempotent: true)
+        if case .retry = allowed.attemptFailed(.reset("reset"), now: Self.now, policy: nonIdempotent) {
         } else {
             Issue.record("retryNonIdempotent allows it")
         }
@@ -493,10 +520,10 @@ import Testing
             backoffBase: .seconds(10), backoffMax: .seconds(10))
         for seed: UInt64 in 0..<20 {
             var machine = Machine(
-                request: Self.request(), retryPolicy: policy, deadline: Self.now + .milliseconds(1),
+                request: Self.request(), deadline: Self.now + .milliseconds(1),
                 seed: seed)
             _ = machine.start()
-            let action = machine.attemptFailed(.connectFailed("refused"), now: Self.now)
+            let action = machine.attemptFailed(.connectFailed("refused"), now: Self.now, policy: policy)
             if case .retry(let delay) = action {
                 #expect(delay < .milliseconds(1), "only a wait that ends before the deadline")
             } else {
@@ -510,28 +537,34 @@ import Testing
     }
 
     @Test func aBodyAlreadySentCannotBeRetried() {
-        var machine = Machine(request: Self.request(body: true), retryPolicy: Self.policy([.reset]))
+        var machine = Machine(request: Self.request(body: true))
         _ = machine.start()
         _ = machine.connectionReady(reused: false)
         machine.requestBodyStartedFlowing()
-        guard case .respond = machine.attemptFailed(.reset("reset"), now: Self.now) else {
+        guard
+            case .respond = machine.attemptFailed(
+                .reset("reset"), now: Self.now, policy: Self.policy([.reset]))
+        else {
             Issue.record("expected no retry")
             return
         }
     }
 
     @Test func perTryTimeoutsAreRetriedWhenListedElse504() {
-        var listed = Machine(request: Self.request(), retryPolicy: Self.policy([.perTryTimeout]))
+        var listed = Machine(request: Self.request())
         _ = listed.start()
         _ = listed.connectionReady(reused: false)
-        if case .retry = listed.perTryTimeoutExpired(now: Self.now) {
+        if case .retry = listed.perTryTimeoutExpired(now: Self.now, policy: Self.policy([.perTryTimeout])) {
         } else {
             Issue.record("expected a retry")
         }
-        var unlisted = Machine(request: Self.request(), retryPolicy: Self.policy([.reset]))
+        var unlisted = Machine(request: Self.request())
         _ = unlisted.start()
         _ = unlisted.connectionReady(reused: false)
-        guard case .respond(let error, _, _) = unlisted.perTryTimeoutExpired(now: Self.now) else {
+        guard
+            case .respond(let error, _, _) = unlisted.perTryTimeoutExpired(
+                now: Self.now, policy: Self.policy([.reset]))
+        else {
             Issue.record("expected a 504")
             return
         }
@@ -539,14 +572,14 @@ import Testing
     }
 
     @Test func aRetriedStatusThatRunsOutOfAttemptsIsPassedThroughAsIs() {
-        var machine = Machine(
-            request: Self.request(), retryPolicy: Self.policy([.gatewayError], maxRetries: 1))
+        var machine = Machine(request: Self.request())
+        let policy = Self.policy([.gatewayError], maxRetries: 1)
         let unavailable = ExchangeResponse(status: 503, framing: .contentLength(0), upstreamKeepsAlive: true)
         _ = machine.start()
         _ = machine.connectionReady(reused: false)
         guard
             case .retry = machine.responseHeadReceived(
-                unavailable, bodyBuffered: false, lastRequestOfDrain: false, now: Self.now)
+                unavailable, bodyBuffered: false, lastRequestOfDrain: false, now: Self.now, policy: policy)
         else {
             Issue.record("expected a retry of the 503")
             return
@@ -554,7 +587,7 @@ import Testing
         _ = machine.backoffElapsed()
         _ = machine.connectionReady(reused: false)
         let last = machine.responseHeadReceived(
-            unavailable, bodyBuffered: false, lastRequestOfDrain: false, now: Self.now)
+            unavailable, bodyBuffered: false, lastRequestOfDrain: false, now: Self.now, policy: policy)
         #expect(
             last
                 == .forwardResponseHead(
@@ -592,6 +625,16 @@ import Testing
         #expect(policy.allowsRetry(afterStatus: status, idempotent: false) == false)
     }
 
+    @Test func statusSetsHoldEveryStatusCode() {
+        let statuses = StatusSet([100, 163, 164, 409, 429, 503, 599])
+        for status in 0...700 {
+            #expect(
+                statuses.contains(status) == [100, 163, 164, 409, 429, 503, 599].contains(status), "\(status)"
+            )
+        }
+        #expect(StatusSet([600, 99]) == StatusSet())
+    }
+
     @Test func backoffIsFullJitterUnderTheDoublingCeiling() {
         let policy = Self.policy([.reset])
         for retry in 1...6 {
@@ -606,6 +649,7 @@ import Testing
         let policy = RetryPolicy(RetryConfig())
         #expect(policy.maxRetries == 2)
         #expect(policy.conditions == [.connectFailure, .reset])
+        #expect(policy.retriableStatuses == StatusSet())
         #expect(policy.backoffBase == .milliseconds(25))
     }
 

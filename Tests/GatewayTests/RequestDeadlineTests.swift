@@ -29,12 +29,4 @@ import Testing
     func theClientCanOnlyShortenTheRouteTimeout(route: Int, header: String?, expected: Int?) {
         #expect(budget(route, header) == expected.map { .milliseconds($0) })
     }
-
-    @Test func theUpstreamHearsWhatIsLeftRoundedUp() {
-        let now = Instant(nanoseconds: 5_000_000_000)
-        #expect(RequestDeadline.millisecondsLeft(until: now + .milliseconds(250), now: now) == 250)
-        #expect(RequestDeadline.millisecondsLeft(until: now + .microseconds(1500), now: now) == 2)
-        #expect(RequestDeadline.millisecondsLeft(until: now, now: now) == 0)
-        #expect(RequestDeadline.millisecondsLeft(until: now - .seconds(1), now: now) == 0)
-    }
 }

@@ -11,12 +11,6 @@ package enum RequestDeadline {
         return span
     }
 
-    /// What `X-Request-Timeout-Ms` tells the upstream: the whole milliseconds left until
-    /// `deadline`, rounded up so a request with time left never says 0.
-    package static func millisecondsLeft(until deadline: Instant, now: Instant) -> UInt64 {
-        UInt64(max(0, (deadline - now).millisecondsRoundedUp))
-    }
-
     /// A positive decimal integer (no sign, no spaces, at most 12 digits); nil for anything else.
     package static func positiveMilliseconds(_ bytes: UnsafeRawBufferPointer) -> Int? {
         guard !bytes.isEmpty, bytes.count <= 12 else { return nil }

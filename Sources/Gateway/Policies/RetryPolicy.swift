@@ -3,13 +3,16 @@
 ///
 /// A value chosen when the configuration is loaded; the exchange state machine asks it after
 /// each failed attempt. The retry budget shared by all workers is not part of it.
+///
+/// Plain bits, no references: it lives inside every exchange's state machine, which is
+/// copied and reset per request without reference counting.
 package struct RetryPolicy: Sendable, Equatable {
     /// Retries after the first attempt.
     package var maxRetries: Int
     /// The conditions that allow a retry.
-    package var conditions: Set<RetryCondition>
+    package var conditions: RetryConditions
     /// Statuses retried under `retriable_status`.
-    package var retriableStatuses: [Int]
+    package var retriableStatuses: StatusSet
     /// Whether POST and PATCH may be retried on more than a connect failure.
     package var retryNonIdempotent: Bool
     /// Backoff before retry n is random in [0, min(backoffMax, backoffBase × 2^n)].
@@ -22,12 +25,12 @@ package struct RetryPolicy: Sendable, Equatable {
         backoffBase: .zero, backoffMax: .zero)
 
     package init(
-        maxRetries: Int, conditions: Set<RetryCondition>, retriableStatuses: [Int], retryNonIdempotent: Bool,
+        maxRetries: Int, conditions: RetryConditions, retriableStatuses: [Int], retryNonIdempotent: Bool,
         backoffBase: TimeSpan, backoffMax: TimeSpan
     ) {
         self.maxRetries = maxRetries
         self.conditions = conditions
-        self.retriableStatuses = retriableStatuses
+        self.retriableStatuses = StatusSet(retriableStatuses)
         self.retryNonIdempotent = retryNonIdempotent
         self.backoffBase = backoffBase
         self.backoffMax = backoffMax
@@ -35,7 +38,7 @@ package struct RetryPolicy: Sendable, Equatable {
 
     package init(_ config: RetryConfig) {
         self.init(
-            maxRetries: config.maxRetries, conditions: Set(config.retryOn),
+            maxRetries: config.maxRetries, conditions: RetryConditions(config.retryOn),
             retriableStatuses: config.retriableStatusCodes, retryNonIdempotent: config.retryNonIdempotent,
             backoffBase: config.backoff.base, backoffMax: config.backoff.max)
     }
@@ -94,5 +97,80 @@ package enum AttemptFailure: Sendable, Equatable {
         case .perTryTimeout:
             return ProxyError(.deadlineExceeded, "the attempt's deadline passed before a response arrived")
         }
+    }
+}
+
+/// A set of `RetryCondition`s as bits.
+package struct RetryConditions: OptionSet, Sendable, Hashable {
+    package let rawValue: UInt8
+    package init(rawValue: UInt8) { self.rawValue = rawValue }
+
+    package static let connectFailure = RetryConditions(rawValue: 1 << 0)
+    package static let reset = RetryConditions(rawValue: 1 << 1)
+    package static let fiveXX = RetryConditions(rawValue: 1 << 2)
+    package static let gatewayError = RetryConditions(rawValue: 1 << 3)
+    package static let perTryTimeout = RetryConditions(rawValue: 1 << 4)
+    package static let retriableStatus = RetryConditions(rawValue: 1 << 5)
+
+    package init(_ conditions: [RetryCondition]) {
+        self = []
+        for condition in conditions {
+            switch condition {
+            case .connectFailure: insert(.connectFailure)
+            case .reset: insert(.reset)
+            case .fiveXX: insert(.fiveXX)
+            case .gatewayError: insert(.gatewayError)
+            case .perTryTimeout: insert(.perTryTimeout)
+            case .retriableStatus: insert(.retriableStatus)
+            }
+        }
+    }
+}
+
+/// A set of HTTP status codes 100...599 as a bitmap (no storage to reference-count).
+package struct StatusSet: Sendable, Equatable {
+    private var low: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    private var high: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+
+    package init(_ statuses: [Int] = []) {
+        for status in statuses where (100...599).contains(status) { insert(status) }
+    }
+
+    package func contains(_ status: Int) -> Bool {
+        guard (100...599).contains(status) else { return false }
+        let bit = status - 100
+        return word(bit >> 6) & (1 << UInt64(bit & 63)) != 0
+    }
+
+    private mutating func insert(_ status: Int) {
+        let bit = status - 100
+        let mask: UInt64 = 1 << UInt64(bit & 63)
+        switch bit >> 6 {
+        case 0: low.0 |= mask
+        case 1: low.1 |= mask
+        case 2: low.2 |= mask
+        case 3: low.3 |= mask
+        case 4: high.0 |= mask
+        case 5: high.1 |= mask
+        case 6: high.2 |= mask
+        default: high.3 |= mask
+        }
+    }
+
+    private func word(_ index: Int) -> UInt64 {
+        switch index {
+        case 0: low.0
+        case 1: low.1
+        case 2: low.2
+        case 3: low.3
+        case 4: high.0
+        case 5: high.1
+        case 6: high.2
+        default: high.3
+        }
+    }
+
+    package static func == (lhs: StatusSet, rhs: StatusSet) -> Bool {
+        (0..<8).allSatisfy { lhs.word($0) == rhs.word($0) }
     }
 }

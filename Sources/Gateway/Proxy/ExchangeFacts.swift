@@ -27,14 +27,6 @@ package struct ExchangeRequest: Sendable, Equatable {
         self.expectsContinue = expectsContinue && hasBody
         self.wantsUpgrade = wantsUpgrade
     }
-
-    /// The facts of a parsed request head.
-    package init(_ head: borrowing RequestHead, wantsUpgrade: Bool = false) {
-        self.init(
-            isIdempotent: head.method.isIdempotent, clientIsHTTP11: head.version == .http11,
-            clientKeepAlive: head.isKeepAlive, hasBody: !head.framing.isEmpty,
-            expectsContinue: head.expectContinue, wantsUpgrade: wantsUpgrade)
-    }
 }
 
 /// What the exchange state machine needs of a final upstream response head.

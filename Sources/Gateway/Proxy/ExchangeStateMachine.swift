@@ -81,7 +81,6 @@ package struct ExchangeStateMachine: Sendable {
     }
 
     package let request: ExchangeRequest
-    private let retryPolicy: RetryPolicy
     private let deadline: Instant?
     private var random: UInt64
 
@@ -108,32 +107,30 @@ package struct ExchangeStateMachine: Sendable {
     private var keepClient: Bool
 
     package init(
-        request: ExchangeRequest, retryPolicy: RetryPolicy = .none, deadline: Instant? = nil, seed: UInt64 = 0
+        request: ExchangeRequest, deadline: Instant? = nil, seed: UInt64 = 0
     ) {
         self.request = request
-        self.retryPolicy = retryPolicy
         self.deadline = deadline
         self.random = seed
         self.requestBodyDone = !request.hasBody
         self.keepClient = request.clientKeepAlive
     }
 
+    // MARK: Connecting and sending
+
     package var isFinished: Bool {
         if case .finished = phase { return true }
         return false
     }
 
-    /// The response head went out (or is queued) and its body may flow.
-    package var isResponding: Bool { phase == .responding }
-
-    // MARK: Connecting and sending
-
     package mutating func start() -> Action {
-        phase == .connecting ? .connect(pickServer: false) : .none
+        // Phases are compared by pattern throughout: the derived `==` is a call per check.
+        if case .connecting = phase { return .connect(pickServer: false) }
+        return .none
     }
 
     package mutating func connectionReady(reused: Bool) -> Action {
-        guard phase == .connecting else { return .none }
+        guard case .connecting = phase else { return .none }
         phase = .awaitingHead
         connectionReused = reused
         responseStarted = false
@@ -152,7 +149,7 @@ package struct ExchangeStateMachine: Sendable {
         guard !requestBodyDone else { return .none }
         requestBodyStarted = true
         requestBodyDone = true
-        if phase == .responding && responseDone { return finish() }
+        if case .responding = phase, responseDone { return finish() }
         return .none
     }
 
@@ -160,16 +157,17 @@ package struct ExchangeStateMachine: Sendable {
 
     /// Bytes of a response arrived on the current attempt.
     package mutating func responseBytesArrived() {
-        if phase == .awaitingHead { responseStarted = true }
+        if case .awaitingHead = phase { responseStarted = true }
     }
 
-    package mutating func interimResponseReceived(status: Int, now: Instant) -> Action {
-        guard phase == .awaitingHead else { return .none }
+    package mutating func interimResponseReceived(status: Int, now: Instant, policy: RetryPolicy) -> Action {
+        guard case .awaitingHead = phase else { return .none }
         responseStarted = true
         if status == 101 {
             guard request.wantsUpgrade else {
                 return attemptFailed(
-                    .badResponse("the upstream switched protocols without an upgrade request"), now: now)
+                    .badResponse("the upstream switched protocols without an upgrade request"), now: now,
+                    policy: policy)
             }
             phase = .tunnelling
             keepClient = false
@@ -184,12 +182,13 @@ package struct ExchangeStateMachine: Sendable {
     /// `lastRequestOfDrain`: the gateway is draining and no other request waits on this
     /// client connection, so this response is its last.
     package mutating func responseHeadReceived(
-        _ response: ExchangeResponse, bodyBuffered: Bool, lastRequestOfDrain: Bool, now: Instant
+        _ response: ExchangeResponse, bodyBuffered: Bool, lastRequestOfDrain: Bool, now: Instant,
+        policy: RetryPolicy
     ) -> Action {
-        guard phase == .awaitingHead else { return .none }
+        guard case .awaitingHead = phase else { return .none }
         responseStarted = true
-        if retryPolicy.allowsRetry(afterStatus: response.status, idempotent: request.isIdempotent),
-            let retry = retryIfPossible(now: now)
+        if policy.allowsRetry(afterStatus: response.status, idempotent: request.isIdempotent),
+            let retry = retryIfPossible(now: now, policy: policy)
         {
             return retry
         }
@@ -219,14 +218,14 @@ package struct ExchangeStateMachine: Sendable {
     }
 
     package mutating func responseBodyComplete() -> Action {
-        guard phase == .responding, !responseDone else { return .none }
+        guard case .responding = phase, !responseDone else { return .none }
         responseDone = true
         if requestBodyDone || !keepClient { return finish() }
         return .none
     }
 
     /// The upstream closed its side.
-    package mutating func upstreamEnded(now: Instant) -> Action {
+    package mutating func upstreamEnded(now: Instant, policy: RetryPolicy) -> Action {
         switch phase {
         case .responding where responseEndsAtClose && !responseDone:
             return .endCloseDelimitedBody
@@ -234,13 +233,16 @@ package struct ExchangeStateMachine: Sendable {
             return closeTunnel()
         default:
             return attemptFailed(
-                .reset("the upstream closed the connection before the response was complete"), now: now)
+                .reset("the upstream closed the connection before the response was complete"), now: now,
+                policy: policy)
         }
     }
 
     // MARK: Failures and timers
 
-    package mutating func attemptFailed(_ failure: AttemptFailure, now: Instant) -> Action {
+    package mutating func attemptFailed(_ failure: AttemptFailure, now: Instant, policy: RetryPolicy)
+        -> Action
+    {
         switch phase {
         case .connecting, .awaitingHead:
             if case .reset = failure, canResendOnNewConnection {
@@ -248,8 +250,8 @@ package struct ExchangeStateMachine: Sendable {
                 phase = .connecting
                 return .resendOnNewConnection
             }
-            if retryPolicy.allowsRetry(after: failure, idempotent: request.isIdempotent),
-                let retry = retryIfPossible(now: now)
+            if policy.allowsRetry(after: failure, idempotent: request.isIdempotent),
+                let retry = retryIfPossible(now: now, policy: policy)
             {
                 return retry
             }
@@ -263,13 +265,16 @@ package struct ExchangeStateMachine: Sendable {
         }
     }
 
-    package mutating func perTryTimeoutExpired(now: Instant) -> Action {
-        guard phase == .connecting || phase == .awaitingHead else { return .none }
-        return attemptFailed(.perTryTimeout, now: now)
+    package mutating func perTryTimeoutExpired(now: Instant, policy: RetryPolicy) -> Action {
+        switch phase {
+        case .connecting, .awaitingHead: break
+        default: return .none
+        }
+        return attemptFailed(.perTryTimeout, now: now, policy: policy)
     }
 
     package mutating func backoffElapsed() -> Action {
-        guard phase == .backingOff else { return .none }
+        guard case .backingOff = phase else { return .none }
         phase = .connecting
         return .connect(pickServer: true)
     }
@@ -345,9 +350,9 @@ package struct ExchangeStateMachine: Sendable {
 
     /// A retry when one is left, the body can be sent again and the wait ends before the
     /// deadline; nil otherwise (the caller ends with the attempt's own outcome).
-    private mutating func retryIfPossible(now: Instant) -> Action? {
-        guard attempt <= retryPolicy.maxRetries, isBodyReplayable else { return nil }
-        let delay = retryPolicy.backoff(beforeRetry: attempt, random: nextRandom())
+    private mutating func retryIfPossible(now: Instant, policy: RetryPolicy) -> Action? {
+        guard attempt <= policy.maxRetries, isBodyReplayable else { return nil }
+        let delay = policy.backoff(beforeRetry: attempt, random: nextRandom())
         if let deadline, now + delay >= deadline { return nil }
         attempt += 1
         phase = .backingOff

@@ -13,19 +13,21 @@ public struct Instant: Comparable, Hashable, Sendable {
     }
 
     /// The clock's origin.
-    public static let zero = Instant(nanoseconds: 0)
+    @inlinable
+    public static var zero: Instant { Instant(nanoseconds: 0) }
 
     /// The latest representable instant, useful as "no deadline".
-    public static let distantFuture = Instant(nanoseconds: .max)
+    @inlinable
+    public static var distantFuture: Instant { Instant(nanoseconds: .max) }
 
     /// Whether `lhs` comes first.
-    @inlinable
+    @inlinable @inline(__always)
     public static func < (lhs: Instant, rhs: Instant) -> Bool {
         lhs.nanoseconds < rhs.nanoseconds
     }
 
     /// The instant `span` after `instant`, saturating.
-    @inlinable
+    @inlinable @inline(__always)
     public static func + (instant: Instant, span: TimeSpan) -> Instant {
         if span.nanoseconds >= 0 {
             let (sum, overflow) = instant.nanoseconds.addingReportingOverflow(UInt64(span.nanoseconds))
@@ -36,13 +38,13 @@ public struct Instant: Comparable, Hashable, Sendable {
     }
 
     /// The instant `span` before `instant`, saturating.
-    @inlinable
+    @inlinable @inline(__always)
     public static func - (instant: Instant, span: TimeSpan) -> Instant {
         instant + TimeSpan(nanoseconds: span.nanoseconds == .min ? .max : -span.nanoseconds)
     }
 
     /// The signed span from `rhs` to `lhs`, saturating at the `Int64` range.
-    @inlinable
+    @inlinable @inline(__always)
     public static func - (lhs: Instant, rhs: Instant) -> TimeSpan {
         if lhs.nanoseconds >= rhs.nanoseconds {
             let difference = lhs.nanoseconds - rhs.nanoseconds

@@ -13,11 +13,16 @@ public struct TimeSpan: Comparable, Hashable, Sendable, CustomStringConvertible 
         self.nanoseconds = nanoseconds
     }
 
+    // Computed and inlinable rather than stored: a stored static is reached through a
+    // lazy-initialization check on every use from another module.
+
     /// The empty span.
-    public static let zero = TimeSpan(nanoseconds: 0)
+    @inlinable
+    public static var zero: TimeSpan { TimeSpan(nanoseconds: 0) }
 
     /// The longest representable span.
-    public static let max = TimeSpan(nanoseconds: .max)
+    @inlinable
+    public static var max: TimeSpan { TimeSpan(nanoseconds: .max) }
 
     /// A span of `value` nanoseconds.
     @inlinable
@@ -50,7 +55,7 @@ public struct TimeSpan: Comparable, Hashable, Sendable, CustomStringConvertible 
     }
 
     /// Whole milliseconds in the span, rounded up for positive spans (1 ns counts as 1 ms).
-    @inlinable
+    @inlinable @inline(__always)
     public var millisecondsRoundedUp: Int64 {
         let (quotient, remainder) = nanoseconds.quotientAndRemainder(dividingBy: 1_000_000)
         return remainder > 0 ? quotient + 1 : quotient
@@ -69,13 +74,13 @@ public struct TimeSpan: Comparable, Hashable, Sendable, CustomStringConvertible 
     }
 
     /// Whether `lhs` is the shorter span.
-    @inlinable
+    @inlinable @inline(__always)
     public static func < (lhs: TimeSpan, rhs: TimeSpan) -> Bool {
         lhs.nanoseconds < rhs.nanoseconds
     }
 
     /// The sum of two spans, saturating.
-    @inlinable
+    @inlinable @inline(__always)
     public static func + (lhs: TimeSpan, rhs: TimeSpan) -> TimeSpan {
         let (sum, overflow) = lhs.nanoseconds.addingReportingOverflow(rhs.nanoseconds)
         if overflow {
@@ -85,7 +90,7 @@ public struct TimeSpan: Comparable, Hashable, Sendable, CustomStringConvertible 
     }
 
     /// The difference of two spans, saturating.
-    @inlinable
+    @inlinable @inline(__always)
     public static func - (lhs: TimeSpan, rhs: TimeSpan) -> TimeSpan {
         let (difference, overflow) = lhs.nanoseconds.subtractingReportingOverflow(rhs.nanoseconds)
         if overflow {
@@ -95,7 +100,7 @@ public struct TimeSpan: Comparable, Hashable, Sendable, CustomStringConvertible 
     }
 
     /// The span scaled by an integer factor, saturating.
-    @inlinable
+    @inlinable @inline(__always)
     public static func * (lhs: TimeSpan, rhs: Int) -> TimeSpan {
         TimeSpan(nanoseconds: saturatingProduct(lhs.nanoseconds, Int64(rhs)))
     }

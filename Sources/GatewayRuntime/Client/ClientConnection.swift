@@ -51,7 +51,7 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
     private var deadlineDue = unarmed
     /// "Not armed" for the due times (no monotonic reading is ever 0); not an optional, which
     /// would take a word more per connection.
-    private static let unarmed = Instant.zero
+    private static var unarmed: Instant { .zero }
     /// Set once the first byte of the current request head arrived (for requestHeaderMs).
     private var headStarted = false
     /// The peer's IP as text, made once per connection.

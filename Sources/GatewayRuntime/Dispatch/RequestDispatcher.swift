@@ -11,9 +11,6 @@ import Reactor
 final class RequestDispatcher {
     /// Per-loop balancer state for each upstream of the current generation.
     private var balancers: [Balancer]
-    /// Reused for every serialized request head, so building one allocates nothing in
-    /// steady state.
-    private var requestHeadWriter = HeadWriter()
     /// The forwarded request target, reused.
     private var targetScratch: [UInt8] = []
     /// Finished exchanges ready for another request (see `retire`).
@@ -136,28 +133,9 @@ final class RequestDispatcher {
                 return
             }
             let server = upstream.servers[serverIndex]
-            let deadline = RequestDeadline.budget(
-                routeTimeout: route.timeout, clientHeader: clientTimeout(head, bytes, named: named)
-            ).map { startedAt + $0 }
-            requestHeadWriter.reset()
-            withPath(normalized, rawPath, slash: head.originTargetNeedsSlash) { path in
-                targetScratch.removeAll(keepingCapacity: true)
-                snapshot.routeTable.appendForwardTarget(
-                    route: route.index, path: path, query: query, to: &targetScratch)
-                targetScratch.withUnsafeBytes { target in
-                    UpstreamRequestHead.write(
-                        head, bytes: bytes, named: named, route: route, peerTrusted: peerIsTrusted(client),
-                        requestID: requestID,
-                        millisecondsLeft: deadline.map {
-                            RequestDeadline.millisecondsLeft(until: $0, now: startedAt)
-                        },
-                        peerAddress: client.peerText, target: target,
-                        into: &requestHeadWriter)
-                }
-            }
-            // The head's bytes go now; only a route mapping redirects back needs its Host later.
-            let clientHost = route.redirectRewrite == nil ? nil : head.host.map { Array($0.bytes(in: bytes)) }
-            client.input.consume(head.headLength)
+            let budget = RequestDeadline.budget(
+                routeTimeout: route.timeout, clientHeader: clientTimeout(head, bytes, named: named))
+            let deadline = budget.map { startedAt + $0 }
             let exchange: ProxyExchange
             if let spare = takeSpareExchange(iteration: worker.loop.iteration) {
                 spare.reuse(
@@ -172,9 +150,28 @@ final class RequestDispatcher {
                     record: RequestRecord(requestID: requestID, startedAt: startedAt, logDetails: logDetails),
                     deadline: deadline)
             }
-            exchange.clientHost = clientHost
+            // The upstream head is written straight into the exchange, which keeps it for a
+            // resend on a new connection.
+            exchange.requestHead.reset()
+            withPath(normalized, rawPath, slash: head.originTargetNeedsSlash) { path in
+                targetScratch.removeAll(keepingCapacity: true)
+                snapshot.routeTable.appendForwardTarget(
+                    route: route.index, path: path, query: query, to: &targetScratch)
+                targetScratch.withUnsafeBytes { target in
+                    UpstreamRequestHead.write(
+                        head, bytes: bytes, named: named, route: route, peerTrusted: peerIsTrusted(client),
+                        requestID: requestID,
+                        millisecondsLeft: budget.map { UInt64($0.millisecondsRoundedUp) },
+                        peerAddress: client.peerText, target: target,
+                        into: &exchange.requestHead)
+                }
+            }
+            // The head's bytes go now; only a route mapping redirects back needs its Host later.
+            exchange.clientHost =
+                route.redirectRewrite == nil ? nil : head.host.map { Array($0.bytes(in: bytes)) }
+            client.input.consume(head.headLength)
             client.beginExchange(exchange)
-            exchange.start(deadline: deadline, requestHead: requestHeadWriter.bytes)
+            exchange.start(deadline: deadline)
         }
     }
 

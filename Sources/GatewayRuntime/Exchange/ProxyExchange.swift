@@ -42,15 +42,16 @@ final class ProxyExchange: TimerHandler {
     private(set) var machine: ExchangeStateMachine
     private(set) var connection: UpstreamConnection?
     var record: RequestRecord
-    /// What a gateway-made answer to this request needs.
-    private var context: RequestContext
+    /// The request's method (HEAD responses have no body; gateway errors to HEAD neither).
+    private var requestMethod = HTTPMethod.get
     /// The client's Host (as sent, port included), kept only when the route maps redirects
     /// back (`RuntimeRoute.redirectRewrite`); nil otherwise or when the client sent none.
     var clientHost: [UInt8]?
 
-    /// The serialized upstream request head, kept until the exchange ends: a request that
-    /// meets a stale pooled connection goes out again on a new one. Its storage is reused.
-    private var requestHead: [UInt8] = []
+    /// The serialized upstream request head, written here by the dispatcher and kept until
+    /// the exchange ends: a request that meets a stale pooled connection goes out again on a
+    /// new one. Its storage is reused (and small: most heads are a few hundred bytes).
+    var requestHead = HeadWriter(capacity: 512)
     private var requestBody = BodyRelay(isResponse: false)
     private var responseBody = BodyRelay(isResponse: true)
     private var responseParser: ResponseHeadParser
@@ -75,7 +76,7 @@ final class ProxyExchange: TimerHandler {
         self.server = server
         self.record = record
         self.machine = ExchangeStateMachine(request: ExchangeRequest(head), deadline: deadline)
-        self.context = RequestContext(head, requestID: record.requestID)
+        self.requestMethod = head.method
         self.responseParser = ResponseHeadParser(
             limits: HeadLimits(maxHeaderBytes: snapshot.config.limits.maxResponseHeaderBytes))
         backoffTimer.handler = self
@@ -100,7 +101,7 @@ final class ProxyExchange: TimerHandler {
         self.server = server
         record.restart(requestID: requestID, startedAt: startedAt, logDetails: logDetails)
         machine = ExchangeStateMachine(request: ExchangeRequest(head), deadline: deadline)
-        context = RequestContext(head, requestID: requestID)
+        requestMethod = head.method
         responseParser.reset()
         prepare(for: head)
     }
@@ -118,16 +119,14 @@ final class ProxyExchange: TimerHandler {
 
     // MARK: Starting
 
-    /// Arms the request's timers and starts the first attempt; `requestHead` is what goes
-    /// upstream (copied: the caller reuses its buffer).
-    func start(deadline: Instant?, requestHead head: UnsafeRawBufferPointer) {
+    /// Arms the request's timers and starts the first attempt with `requestHead`, which the
+    /// dispatcher wrote.
+    func start(deadline: Instant?) {
         withClient { client in
             if let deadline { client.armDeadline(at: deadline) }
             client.noteProgress()
             client.armTimeout(after: snapshot.config.timeouts.idle)
         }
-        requestHead.removeAll(keepingCapacity: true)
-        requestHead.append(contentsOf: head)
         perform(machine.start())
     }
 
@@ -177,7 +176,7 @@ final class ProxyExchange: TimerHandler {
 
     private func sendRequest(answerContinue: Bool) {
         guard let connection else { return }
-        requestHead.withUnsafeBytes { connection.output.append($0) }
+        connection.output.append(requestHead.bytes)
         if answerContinue {
             // The gateway answers the expectation itself once it can take the body
             // (RFC 9110 §10.1.1); the upstream never sees `Expect`.
@@ -196,8 +195,7 @@ final class ProxyExchange: TimerHandler {
 
     func upstreamConnectFailed(_ reason: String) {
         holdingClient {
-            perform(
-                machine.attemptFailed(.connectFailed("cannot connect to \(server.key): \(reason)"), now: now))
+            attemptFailed(.connectFailed("cannot connect to \(server.key): \(reason)"))
         }
     }
 
@@ -205,25 +203,28 @@ final class ProxyExchange: TimerHandler {
     func upstreamReady() {
         holdingClient {
             withClient { client in
-                guard let connection, !machine.isFinished else { return }
+                guard let connection, !machine.phase.isOver else { return }
                 if !connection.flush() {
                     sendFailed()
                     return
                 }
                 // The client side relays the body and reads more of it as room appears.
                 if !machine.requestBodyDone { client.drive() }
-                if !machine.isFinished { readResponse() }
+                if !machine.phase.isOver { readResponse() }
             }
         }
     }
 
     private func sendFailed() {
-        perform(
-            machine.attemptFailed(
-                .reset("the upstream connection failed while sending the request"), now: now))
+        attemptFailed(.reset("the upstream connection failed while sending the request"))
     }
 
     private var now: Instant { worker.loop.instant }
+
+    /// The current attempt failed: the machine decides between a retry, a resend and the end.
+    private func attemptFailed(_ failure: AttemptFailure) {
+        perform(machine.attemptFailed(failure, now: now, policy: route.retryPolicy))
+    }
 
     // MARK: Request body: client → upstream
 
@@ -257,13 +258,13 @@ final class ProxyExchange: TimerHandler {
     private func readResponse() {
         withClient { client in
             guard let connection else { return }
-            while !machine.isFinished {
-                if machine.isResponding {
+            while !machine.phase.isOver {
+                if machine.phase.isResponding {
                     pumpResponseBody(connection)
-                    if !machine.isResponding || responseBody.isComplete { return }
-                } else if machine.phase == .awaitingHead {
+                    if !machine.phase.isResponding || responseBody.isComplete { return }
+                } else if machine.phase.isAwaitingHead {
                     if !connection.input.isEmpty, parseResponseHead(connection) { continue }
-                    if machine.phase != .awaitingHead { return }
+                    if !machine.phase.isAwaitingHead { return }
                 } else {
                     return
                 }
@@ -285,18 +286,16 @@ final class ProxyExchange: TimerHandler {
                     return
                 case .bufferFull:
                     // Only a head can fill the buffer (a body is relayed as it comes).
-                    perform(machine.attemptFailed(.badResponse("the response header is too large"), now: now))
+                    attemptFailed(.badResponse("the response header is too large"))
                     return
                 case .endOfStream:
                     connection.readable = false
                     releaseHeldHead(client)
-                    perform(machine.upstreamEnded(now: now))
+                    perform(machine.upstreamEnded(now: now, policy: route.retryPolicy))
                     return
                 case .failed(let error):
                     connection.readable = false
-                    perform(
-                        machine.attemptFailed(
-                            .reset("the upstream connection failed: \(error.reason)"), now: now))
+                    attemptFailed(.reset("the upstream connection failed: \(error.reason)"))
                     return
                 }
             }
@@ -316,13 +315,13 @@ final class ProxyExchange: TimerHandler {
                 result = try responseParser.parse(
                     connection.input.readable, fieldStorage: &worker.fieldStorage)
             } catch {
-                perform(
-                    machine.attemptFailed(.badResponse("the upstream sent a malformed response"), now: now))
+                attemptFailed(.badResponse("the upstream sent a malformed response"))
                 return false
             }
             guard case .complete(let head) = result else { return false }
             if head.isInformational {
-                let action = machine.interimResponseReceived(status: head.status, now: now)
+                let action = machine.interimResponseReceived(
+                    status: head.status, now: now, policy: route.retryPolicy)
                 switch action {
                 case .forwardInterim:
                     worker.responseHeadWriter.reset()
@@ -340,11 +339,11 @@ final class ProxyExchange: TimerHandler {
                 return true
             }
             let response = ExchangeResponse(
-                status: head.status, framing: head.framing(requestMethod: context.method),
+                status: head.status, framing: head.framing(requestMethod: requestMethod),
                 upstreamKeepsAlive: head.isKeepAlive)
             let action = machine.responseHeadReceived(
                 response, bodyBuffered: connection.input.readableCount > head.headLength,
-                lastRequestOfDrain: client.isLastRequestOfDrain, now: now)
+                lastRequestOfDrain: client.isLastRequestOfDrain, now: now, policy: route.retryPolicy)
             guard case .forwardResponseHead(let plan) = action else {
                 perform(action)
                 return false
@@ -372,7 +371,7 @@ final class ProxyExchange: TimerHandler {
             do {
                 progress = try responseBody.relay(from: &connection.input, to: &client.output)
             } catch {
-                perform(machine.attemptFailed(.badResponse("the upstream sent a malformed body"), now: now))
+                attemptFailed(.badResponse("the upstream sent a malformed body"))
                 return
             }
             record.bytesOut += progress.dataBytes
@@ -385,9 +384,9 @@ final class ProxyExchange: TimerHandler {
 
     /// The client can take more response bytes.
     func clientWritable() {
-        guard let connection, !machine.isFinished else { return }
-        if machine.isResponding { pumpResponseBody(connection) }
-        if !machine.isFinished && !responseBody.isComplete { readResponse() }
+        guard let connection, !machine.phase.isOver else { return }
+        if machine.phase.isResponding { pumpResponseBody(connection) }
+        if !machine.phase.isOver && !responseBody.isComplete { readResponse() }
     }
 
     /// Bytes of the client's output were written to its socket: a queued response head is
@@ -462,6 +461,9 @@ final class ProxyExchange: TimerHandler {
                 endAttempt(failed: error.isUpstreamFailure)
                 closeUpstream(reset: true)
                 // What the client got is the error's body (a withdrawn head's body never left).
+                let context = RequestContext(
+                    version: machine.request.clientIsHTTP11 ? .http11 : .http10, method: requestMethod,
+                    keepAlive: machine.request.clientKeepAlive, requestID: record.requestID)
                 record.bytesOut = client.exchangeFailed(error, context: context, close: closeClient)
                 finishRecord(status: error.status, error: error)
             }
@@ -528,5 +530,25 @@ final class ProxyExchange: TimerHandler {
     /// Hands the exchange back for another request; nothing refers to it any more.
     private func retire() {
         worker.dispatcher.retire(self)
+    }
+}
+
+// Queries on the machine's phase, defined here so they inline: the phase is a stored
+// property read in place, where a query method of the machine, called across the module
+// boundary, would take the whole machine by value on every read of a response.
+extension ExchangeStateMachine.Phase {
+    fileprivate var isOver: Bool {
+        if case .finished = self { return true }
+        return false
+    }
+
+    fileprivate var isResponding: Bool {
+        if case .responding = self { return true }
+        return false
+    }
+
+    fileprivate var isAwaitingHead: Bool {
+        if case .awaitingHead = self { return true }
+        return false
     }
 }

@@ -99,6 +99,9 @@ final class RuntimeRoute: Sendable {
     let redirectRewrite: RedirectRewrite?
     /// The whole-request deadline (zero: none).
     let timeout: TimeSpan
+    /// Which failed attempts are tried again. Off for now (`.none`): retries wait for the
+    /// retry budget shared by all workers, so that retries can never multiply an outage.
+    let retryPolicy: RetryPolicy = .none
     let requestHeaders: HeaderRules
     let responseHeaders: HeaderRules
 

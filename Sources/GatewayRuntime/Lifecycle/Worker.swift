@@ -125,11 +125,13 @@ final class Worker {
         stats.servers[server.statSlot].staleReuses += 1
     }
 
-    /// A routed request ended: count it, measure it, log it. The clock is read afresh: the
-    /// loop's reading is from before this iteration's work, which a request answered within
-    /// one iteration (a direct response, a refused connect) would otherwise log as 0 ms.
+    /// A routed request ended: count it, measure it, log it.
     func recordExchange(_ record: borrowing RequestRecord) {
-        let now = Instant.current
+        // The loop's reading is from before this iteration's work: a request answered within
+        // one iteration (a direct response, a refused connect) takes a fresh reading, or it
+        // would be logged as taking no time at all.
+        let iterationNow = loop.instant
+        let now = iterationNow > record.startedAt ? iterationNow : .current
         stats.process.requestsActive -= 1
         if let slot = record.route?.statSlot {
             stats.routes[slot].recordResponse(status: record.status)
