@@ -126,7 +126,15 @@ final class RequestDispatcher {
                     record: record(route, upstream))
                 return
             }
-            guard let serverIndex = balancers[upstreamIndex].pick(excluding: { _ in false }) else {
+            let keyHash =
+                upstream.balancerKey.map {
+                    balancerKeyHash(
+                        $0, head: head, bytes: bytes, client: client, named: named,
+                        clientIP: logDetails?.clientIP, normalizedPath: normalized, rawPath: rawPath)
+                } ?? 0
+            guard
+                let serverIndex = pick(upstream, keyHash: keyHash, worker: worker, excluding: { _ in false })
+            else {
                 refuse(
                     ProxyError(.noHealthyUpstream, "no server is available"), head: head, client: client,
                     record: record(route, upstream))
@@ -170,18 +178,33 @@ final class RequestDispatcher {
             exchange.clientHost =
                 route.redirectRewrite == nil ? nil : head.host.map { Array($0.bytes(in: bytes)) }
             client.input.consume(head.headLength)
+            exchange.balancerKeyHash = keyHash
             client.beginExchange(exchange)
             exchange.start(deadline: deadline)
         }
     }
 
     /// Another server of `upstream` for a retry: the balancer's next pick other than `tried`
-    /// when there is one.
-    func pickServer(of upstream: RuntimeUpstream, avoiding tried: RuntimeServer) -> RuntimeServer {
+    /// when there is one. `keyHash` is the request's (see `balancerKeyHash`), so a consistent-hash
+    /// retry walks on to the key's next server.
+    func pickServer(
+        of upstream: RuntimeUpstream, avoiding tried: RuntimeServer, keyHash: UInt64, worker: Worker
+    ) -> RuntimeServer {
         let index =
-            balancers[upstream.index].pick(excluding: { upstream.servers[$0] === tried })
-            ?? balancers[upstream.index].pick(excluding: { _ in false })
+            pick(upstream, keyHash: keyHash, worker: worker, excluding: { upstream.servers[$0] === tried })
+            ?? pick(upstream, keyHash: keyHash, worker: worker, excluding: { _ in false })
         return index.map { upstream.servers[$0] } ?? tried
+    }
+
+    /// The balancer's pick for `upstream` with this loop's random numbers and in-flight counts.
+    private func pick(
+        _ upstream: RuntimeUpstream, keyHash: UInt64, worker: Worker, excluding: (Int) -> Bool
+    ) -> Int? {
+        let input = BalancerInput(random: worker.random.next(), keyHash: keyHash)
+        let servers = upstream.servers
+        return balancers[upstream.index].pick(
+            input, inFlight: { worker.stats.servers[servers[$0].statSlot].activeRequests },
+            excluding: excluding)
     }
 
     // MARK: Exchange reuse
@@ -225,6 +248,31 @@ final class RequestDispatcher {
     }
 
     private static let rootPath: [UInt8] = [UInt8(ascii: "/")]
+
+    /// The hash of the request's balancing key (`hashOn`, docs/configuration.md): the client
+    /// address as text (`clientIP`: already worked out for the access log, when it is on), the
+    /// path as routed, or the first value of the named header. A request without that header
+    /// hashes the empty key, so all such requests go to one server.
+    private func balancerKeyHash(
+        _ key: BalancerKey, head: RequestHead, bytes: UnsafeRawBufferPointer, client: ClientConnection,
+        named: ConnectionNames, clientIP known: String?, normalizedPath: [UInt8]?,
+        rawPath: UnsafeRawBufferPointer
+    ) -> UInt64 {
+        switch key {
+        case .clientIP:
+            var text = known ?? clientIP(client, head: head, bytes: bytes, named: named)
+            return text.withUTF8 { ConsistentHash.hash(key: UnsafeRawBufferPointer($0)) }
+        case .path:
+            return withPath(normalizedPath, rawPath, slash: head.originTargetNeedsSlash) {
+                ConsistentHash.hash(key: $0)
+            }
+        case .header(let name):
+            for field in head.fields where ASCII.equalsIgnoringCase(field.name.bytes(in: bytes), name) {
+                return ConsistentHash.hash(key: field.value.bytes(in: bytes))
+            }
+            return ConsistentHash.hash(key: UnsafeRawBufferPointer(start: nil, count: 0))
+        }
+    }
 
     /// Answers a request the gateway refuses before any upstream work.
     private func refuse(

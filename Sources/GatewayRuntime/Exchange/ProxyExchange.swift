@@ -47,6 +47,9 @@ final class ProxyExchange: TimerHandler {
     /// The client's Host (as sent, port included), kept only when the route maps redirects
     /// back (`RuntimeRoute.redirectRewrite`); nil otherwise or when the client sent none.
     var clientHost: [UInt8]?
+    /// The hash of the request's balancing key (0 when the upstream's balancer uses none), kept
+    /// so a retry's pick walks on from the same key.
+    var balancerKeyHash: UInt64 = 0
 
     /// The serialized upstream request head, written here by the dispatcher and kept until
     /// the exchange ends: a request that meets a stale pooled connection goes out again on a
@@ -132,7 +135,10 @@ final class ProxyExchange: TimerHandler {
 
     /// Gets a connection for the current attempt: pooled if one is there, else a new one.
     private func connect(pickServer: Bool) {
-        if pickServer { server = worker.dispatcher.pickServer(of: upstream, avoiding: server) }
+        if pickServer {
+            server = worker.dispatcher.pickServer(
+                of: upstream, avoiding: server, keyHash: balancerKeyHash, worker: worker)
+        }
         record.attempts += 1
         if record.upstreamStartedAt == nil { record.upstreamStartedAt = now }
         worker.attemptStarted(&record, server: server)

@@ -47,10 +47,12 @@ final class RuntimeUpstream: Sendable {
     /// How long an idle pooled connection is kept (zero: no limit).
     let idleTimeout: TimeSpan
     let balancer: Balancer
+    /// What the balancer hashes (`consistent_hash`); nil for the algorithms that need no key.
+    let balancerKey: BalancerKey?
 
     init(
         name: String, index: Int, statSlot: Int, servers: [RuntimeServer], connectTimeout: TimeSpan,
-        maxIdlePerServer: Int, idleTimeout: TimeSpan, balancer: Balancer
+        maxIdlePerServer: Int, idleTimeout: TimeSpan, balancer: Balancer, balancerKey: BalancerKey?
     ) {
         self.name = name
         self.index = index
@@ -60,6 +62,27 @@ final class RuntimeUpstream: Sendable {
         self.maxIdlePerServer = maxIdlePerServer
         self.idleTimeout = idleTimeout
         self.balancer = balancer
+        self.balancerKey = balancerKey
+    }
+}
+
+/// The request key a `consistent_hash` upstream hashes (`hashOn`), ready for the dispatcher.
+enum BalancerKey: Sendable {
+    /// The client address as text (docs/configuration.md, "listeners[]").
+    case clientIP
+    /// The normalized request path, without the query.
+    case path
+    /// The first value of the header with this name, compared case-insensitively.
+    case header([UInt8])
+
+    /// The key `algorithm` hashes; nil when it hashes none.
+    init?(_ algorithm: BalanceAlgorithm) {
+        guard case .consistentHash(let key) = algorithm else { return nil }
+        switch key {
+        case .clientIP: self = .clientIP
+        case .path: self = .path
+        case .header(let name): self = .header(Array(name.utf8))
+        }
     }
 }
 

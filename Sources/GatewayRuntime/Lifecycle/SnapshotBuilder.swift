@@ -33,7 +33,8 @@ enum SnapshotBuilder {
                 connectTimeout: upstream.connectTimeout,
                 maxIdlePerServer: upstream.pool.maxIdlePerServer,
                 idleTimeout: upstream.pool.idleTimeout,
-                balancer: makeBalancer(upstream))
+                balancer: makeBalancer(upstream),
+                balancerKey: BalancerKey(upstream.balance))
         }
         let upstreamIndex = Dictionary(uniqueKeysWithValues: upstreams.enumerated().map { ($1.name, $0) })
         let routes = config.routes.enumerated().map { index, route -> RuntimeRoute in
@@ -66,10 +67,21 @@ enum SnapshotBuilder {
     }
 }
 
-/// The balancer for an upstream's algorithm. Only round robin exists so far; the other
-/// algorithms (docs/configuration.md) come with the resilience work and fall back to it until then.
+/// The balancer for an upstream's algorithm, built once per generation (a consistent-hash
+/// table included) and copied by every worker.
 private func makeBalancer(_ upstream: UpstreamConfig) -> Balancer {
-    .roundRobin(SmoothWeightedRoundRobin(weights: upstream.servers.map(\.weight)))
+    let weights = upstream.servers.map(\.weight)
+    switch upstream.balance {
+    case .roundRobin:
+        return .roundRobin(SmoothWeightedRoundRobin(weights: weights))
+    case .leastRequest:
+        return .leastRequest(LeastRequest(weights: weights))
+    case .random:
+        return .random(WeightedRandom(weights: weights))
+    case .consistentHash:
+        return .consistentHash(
+            ConsistentHash(serverKeys: upstream.servers.map(\.address.text), weights: weights))
+    }
 }
 
 extension HeaderRules {
