@@ -18,6 +18,8 @@ package struct RetryPolicy: Sendable, Equatable {
     /// Backoff before retry n is random in [0, min(backoffMax, backoffBase × 2^n)].
     package var backoffBase: TimeSpan
     package var backoffMax: TimeSpan
+    /// Each attempt's own time limit (`perTryTimeoutMs`); zero for none.
+    package var perTryTimeout: TimeSpan = .zero
 
     /// No retries at all.
     package static let none = RetryPolicy(
@@ -41,6 +43,7 @@ package struct RetryPolicy: Sendable, Equatable {
             maxRetries: config.maxRetries, conditions: RetryConditions(config.retryOn),
             retriableStatuses: config.retriableStatusCodes, retryNonIdempotent: config.retryNonIdempotent,
             backoffBase: config.backoff.base, backoffMax: config.backoff.max)
+        perTryTimeout = config.perTryTimeout
     }
 
     /// Whether a failure of this kind may be retried for a request whose method is (or is not)

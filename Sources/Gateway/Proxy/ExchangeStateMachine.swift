@@ -81,7 +81,8 @@ package struct ExchangeStateMachine: Sendable {
     }
 
     package let request: ExchangeRequest
-    private let deadline: Instant?
+    /// The request's deadline, if it has one.
+    package let deadline: Instant?
     private var random: UInt64
 
     package private(set) var phase: Phase = .connecting

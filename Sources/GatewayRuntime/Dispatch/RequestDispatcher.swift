@@ -165,11 +165,13 @@ final class RequestDispatcher {
                 targetScratch.removeAll(keepingCapacity: true)
                 snapshot.routeTable.appendForwardTarget(
                     route: route.index, path: path, query: query, to: &targetScratch)
-                targetScratch.withUnsafeBytes { target in
+                let attemptBudget = RequestDeadline.attemptBudget(
+                    request: budget, perTry: route.retryPolicy.perTryTimeout)
+                exchange.timeoutValue = targetScratch.withUnsafeBytes { target in
                     UpstreamRequestHead.write(
                         head, bytes: bytes, named: named, route: route, peerTrusted: peerIsTrusted(client),
                         requestID: requestID,
-                        millisecondsLeft: budget.map { UInt64($0.millisecondsRoundedUp) },
+                        millisecondsLeft: attemptBudget.map { UInt64($0.millisecondsRoundedUp) },
                         peerAddress: client.peerText, target: target,
                         into: &exchange.requestHead)
                 }

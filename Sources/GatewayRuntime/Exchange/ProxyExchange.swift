@@ -55,14 +55,26 @@ final class ProxyExchange: TimerHandler {
     /// the exchange ends: a request that meets a stale pooled connection goes out again on a
     /// new one. Its storage is reused (and small: most heads are a few hundred bytes).
     var requestHead = HeadWriter(capacity: 512)
+    /// Where the value of X-Request-Timeout-Ms is in `requestHead` (none: the request has no
+    /// deadline), rewritten when an attempt goes out later than the head was written.
+    var timeoutValue: Range<Int>?
+    /// The current attempt's deadline: the request's, or sooner with `perTryTimeoutMs`.
+    private var attemptDeadline: Instant?
     private var requestBody = BodyRelay(isResponse: false)
     private var responseBody = BodyRelay(isResponse: true)
     private var responseParser: ResponseHeadParser
     /// Client output bytes queued before the response head: a head that must be withdrawn
     /// (a failure before any byte of it went out) is cut off there.
     private var clientBytesBeforeHead = 0
+    /// The current attempt's own deadline (only with `perTryTimeoutMs`).
+    private let attemptTimer = LoopTimer(tag: TimerTag.attempt)
     /// The wait before a retry.
-    private let backoffTimer = LoopTimer()
+    private let backoffTimer = LoopTimer(tag: TimerTag.backoff)
+
+    private enum TimerTag {
+        static let attempt = 1
+        static let backoff = 2
+    }
     /// The loop iteration it was retired in (see `RequestDispatcher.retire`).
     var retiredIteration: UInt64 = 0
 
@@ -82,6 +94,7 @@ final class ProxyExchange: TimerHandler {
         self.requestMethod = head.method
         self.responseParser = ResponseHeadParser(
             limits: HeadLimits(maxHeaderBytes: snapshot.config.limits.maxResponseHeaderBytes))
+        attemptTimer.handler = self
         backoffTimer.handler = self
         prepare(for: head)
     }
@@ -142,6 +155,10 @@ final class ProxyExchange: TimerHandler {
         record.attempts += 1
         if record.upstreamStartedAt == nil { record.upstreamStartedAt = now }
         worker.attemptStarted(&record, server: server)
+        let perTry = route.retryPolicy.perTryTimeout
+        attemptDeadline = RequestDeadline.attemptDeadline(
+            request: machine.deadline, attemptStart: now, perTry: perTry)
+        if perTry > .zero, let attemptDeadline { worker.loop.schedule(attemptTimer, at: attemptDeadline) }
         if let pooled = worker.pool.take(for: server) {
             attach(pooled)
             perform(machine.connectionReady(reused: true))
@@ -182,7 +199,17 @@ final class ProxyExchange: TimerHandler {
 
     private func sendRequest(answerContinue: Bool) {
         guard let connection else { return }
-        connection.output.append(requestHead.bytes)
+        let head = requestHead.bytes
+        if let value = timeoutValue, let attemptDeadline, now != record.startedAt || record.attempts > 1 {
+            // Later than the head was written (a connect, a retry): say what is left now.
+            connection.output.append(UnsafeRawBufferPointer(rebasing: head[..<value.lowerBound]))
+            HTTP1Writer.withDigits(
+                of: RequestDeadline.millisecondsLeft(until: attemptDeadline, now: now), radix: 10
+            ) { connection.output.append($0) }
+            connection.output.append(UnsafeRawBufferPointer(rebasing: head[value.upperBound...]))
+        } else {
+            connection.output.append(head)
+        }
         if answerContinue {
             // The gateway answers the expectation itself once it can take the body
             // (RFC 9110 §10.1.1); the upstream never sees `Expect`.
@@ -418,7 +445,12 @@ final class ProxyExchange: TimerHandler {
     }
 
     func timerFired(_ timer: LoopTimer) {
-        holdingClient { perform(machine.backoffElapsed()) }
+        holdingClient {
+            switch timer.tag {
+            case TimerTag.attempt: perform(machine.perTryTimeoutExpired(now: now, policy: route.retryPolicy))
+            default: perform(machine.backoffElapsed())
+            }
+        }
     }
 
     // MARK: Performing the machine's actions
@@ -517,6 +549,7 @@ final class ProxyExchange: TimerHandler {
 
     /// Counts the end of the attempt in progress for its server, if one is in progress.
     private func endAttempt(failed: Bool) {
+        worker.loop.cancel(attemptTimer)
         worker.attemptEnded(&record, failed: failed)
     }
 
@@ -527,6 +560,7 @@ final class ProxyExchange: TimerHandler {
     }
 
     private func finishRecord(status: Int, error: ProxyError?) {
+        worker.loop.cancel(attemptTimer)
         worker.loop.cancel(backoffTimer)
         record.status = status
         record.errorKind = error?.kind

@@ -17,7 +17,7 @@ enum UpstreamRequestHead {
         _ head: borrowing RequestHead, bytes: UnsafeRawBufferPointer, named: ConnectionNames,
         route: RuntimeRoute, peerTrusted: Bool, requestID: borrowing RequestID, millisecondsLeft: UInt64?,
         peerAddress: borrowing String, target: UnsafeRawBufferPointer, into out: inout HeadWriter
-    ) {
+    ) -> Range<Int>? {
         out.append(head.methodSpan.bytes(in: bytes))
         out.append(byte: 0x20)
         out.append(target)
@@ -79,8 +79,14 @@ enum UpstreamRequestHead {
             out.field("X-Forwarded-Host", host)
         }
         requestID.withUnsafeBytes { out.field("X-Request-Id", $0) }
+        var timeoutValue: Range<Int>?
         if let millisecondsLeft {
-            out.field("X-Request-Timeout-Ms", decimal: millisecondsLeft)
+            out.append("X-Request-Timeout-Ms")
+            out.appendColonSpace()
+            let start = out.count
+            out.appendDecimal(millisecondsLeft)
+            timeoutValue = start..<out.count
+            out.appendCRLF()
         }
         out.append("Via")
         out.appendColonSpace()
@@ -99,5 +105,6 @@ enum UpstreamRequestHead {
             break
         }
         out.endOfHead()
+        return timeoutValue
     }
 }

@@ -122,9 +122,10 @@ final class RuntimeRoute: Sendable {
     let redirectRewrite: RedirectRewrite?
     /// The whole-request deadline (zero: none).
     let timeout: TimeSpan
-    /// Which failed attempts are tried again. Off for now (`.none`): retries wait for the
-    /// retry budget shared by all workers, so that retries can never multiply an outage.
-    let retryPolicy: RetryPolicy = .none
+    /// Which failed attempts are tried again, and each attempt's own time limit. Retries are
+    /// off for now (none are made): they wait for the retry budget shared by all workers, so
+    /// that retries can never multiply an outage.
+    let retryPolicy: RetryPolicy
     let requestHeaders: HeaderRules
     let responseHeaders: HeaderRules
 
@@ -141,6 +142,9 @@ final class RuntimeRoute: Sendable {
         self.hostRewrite = hostRewrite
         self.redirectRewrite = redirectRewrite
         self.timeout = timeout
+        var policy = RetryPolicy.none
+        policy.perTryTimeout = config.retries.perTryTimeout
+        self.retryPolicy = policy
         self.requestHeaders = requestHeaders
         self.responseHeaders = responseHeaders
     }
