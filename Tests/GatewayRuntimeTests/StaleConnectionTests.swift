@@ -100,4 +100,22 @@ import Testing
         let server = try serverStats(gateway, upstream)
         #expect(server?["staleReuses"]?.intValue == 1)
     }
+
+    /// An idempotent request's body is kept (up to 64 KiB) while it goes out, so meeting a
+    /// stale connection does not lose it: it is sent again, whole, on the new connection.
+    @Test func anIdempotentRequestWithABodyIsResentWithItsBody() throws {
+        let upstream = try FakeUpstream(handler: .sequence([.echo, Self.closeWithoutAnswer, .echo]))
+        defer { upstream.stop() }
+        let gateway = try gateway(upstream)
+        let client = try gateway.client()
+        #expect(try client.request(path: "/first").status == 200)
+        let body = String(repeating: "0123456789", count: 2000)
+        let put = try client.request(method: "PUT", path: "/put", body: body)
+        #expect(put.status == 200)
+        let received = upstream.receivedRequests
+        #expect(received.map(\.connectionIndex) == [0, 0, 1])
+        #expect(received.last.map { String(decoding: $0.body, as: UTF8.self) } == body)
+        let server = try serverStats(gateway, upstream)
+        #expect(server?["staleReuses"]?.intValue == 1)
+    }
 }

@@ -301,7 +301,7 @@ import Testing
         var machine = Machine(request: Self.request(idempotent: false, body: true))
         _ = machine.start()
         _ = machine.connectionReady(reused: false)
-        machine.requestBodyStartedFlowing()
+        machine.requestBodyStartedFlowing(kept: false)
         let action = machine.responseHeadReceived(
             Self.ok, bodyBuffered: true, lastRequestOfDrain: false, now: Self.now, policy: .none)
         #expect(
@@ -415,7 +415,7 @@ import Testing
         var machine = Machine(request: Self.request(idempotent: idempotent, body: body))
         _ = machine.start()
         _ = machine.connectionReady(reused: reused)
-        if bodyStarted { machine.requestBodyStartedFlowing() }
+        if bodyStarted { machine.requestBodyStartedFlowing(kept: false) }
         if responseSeen { machine.responseBytesArrived() }
         let action = machine.upstreamEnded(now: Self.now, policy: .none)
         if resent {
@@ -437,6 +437,30 @@ import Testing
                 return
             }
             #expect(error.kind == .upstreamReset)
+        }
+    }
+
+    /// A body that left the client but was kept can go out again: an idempotent request is
+    /// resent after a stale connection, and retried; one that was not kept cannot.
+    @Test(arguments: [true, false])
+    func aKeptBodyCanBeSentAgain(kept: Bool) {
+        var stale = Machine(request: Self.request(idempotent: true, body: true))
+        _ = stale.start()
+        _ = stale.connectionReady(reused: true)
+        stale.requestBodyStartedFlowing(kept: kept)
+        let resend = stale.attemptFailed(.reset("closed"), now: Self.now, policy: .none)
+        #expect((resend == .resendOnNewConnection) == kept)
+
+        var retried = Machine(request: Self.request(idempotent: true, body: true))
+        _ = retried.start()
+        _ = retried.connectionReady(reused: false)
+        retried.requestBodyStartedFlowing(kept: true)
+        retried.requestBodyStartedFlowing(kept: kept)
+        let action = retried.attemptFailed(.reset("reset"), now: Self.now, policy: Self.policy([.reset]))
+        if case .retry = action {
+            #expect(kept)
+        } else {
+            #expect(!kept, "a body lost once cannot be replayed")
         }
     }
 
@@ -540,7 +564,7 @@ import Testing
         var machine = Machine(request: Self.request(body: true))
         _ = machine.start()
         _ = machine.connectionReady(reused: false)
-        machine.requestBodyStartedFlowing()
+        machine.requestBodyStartedFlowing(kept: false)
         guard
             case .respond = machine.attemptFailed(
                 .reset("reset"), now: Self.now, policy: Self.policy([.reset]))

@@ -70,6 +70,13 @@ package struct RetryPolicy: Sendable, Equatable {
             || (conditions.contains(.retriableStatus) && retriableStatuses.contains(status))
     }
 
+    /// Whether a request may be tried again after its body went out (a retry after a reset,
+    /// a timeout or a status; a failed connect sent nothing): then its body is worth keeping.
+    package func mayRetryAfterSending(idempotent: Bool) -> Bool {
+        guard maxRetries > 0, idempotent || retryNonIdempotent else { return false }
+        return !conditions.subtracting(.connectFailure).isEmpty
+    }
+
     /// The wait before retry `retry` (1 for the first retry): full jitter over
     /// [0, min(backoffMax, backoffBase × 2^retry)], drawn from `random`.
     package func backoff(beforeRetry retry: Int, random: UInt64) -> TimeSpan {

@@ -94,8 +94,10 @@ package struct ExchangeStateMachine: Sendable {
     private var responseStarted = false
     private var resentOnNewConnection = false
     private var continueAnswered = false
-    /// A byte of the request body left the client's input (it cannot be sent again).
+    /// A byte of the request body left the client's input.
     private var requestBodyStarted = false
+    /// Every body byte that left the client's input is kept, so the body can be sent again.
+    private var requestBodyKept = true
     package private(set) var requestBodyDone: Bool
     private var responseDone = false
     /// The response head is queued for the client but no byte of it was written yet.
@@ -141,9 +143,11 @@ package struct ExchangeStateMachine: Sendable {
         return .sendRequest(answerContinue: answer)
     }
 
-    /// Request body bytes left the client's input for the upstream.
-    package mutating func requestBodyStartedFlowing() {
+    /// Request body bytes left the client's input for the upstream; `kept` when the shell
+    /// kept them (with all before them) to send again on another attempt.
+    package mutating func requestBodyStartedFlowing(kept: Bool) {
         requestBodyStarted = true
+        if !kept { requestBodyKept = false }
     }
 
     package mutating func requestBodyComplete() -> Action {
@@ -346,8 +350,9 @@ package struct ExchangeStateMachine: Sendable {
             && (request.isIdempotent || !requestBodyStarted) && isBodyReplayable
     }
 
-    /// The body can be sent again: none of it left the client's input yet.
-    private var isBodyReplayable: Bool { !request.hasBody || !requestBodyStarted }
+    /// The body can be sent again: none of it left the client's input yet, or all of it that
+    /// did was kept.
+    private var isBodyReplayable: Bool { !request.hasBody || !requestBodyStarted || requestBodyKept }
 
     /// A retry when one is left, the body can be sent again and the wait ends before the
     /// deadline; nil otherwise (the caller ends with the attempt's own outcome).

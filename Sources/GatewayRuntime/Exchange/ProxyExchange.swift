@@ -61,6 +61,8 @@ final class ProxyExchange: TimerHandler {
     /// The current attempt's deadline: the request's, or sooner with `perTryTimeoutMs`.
     private var attemptDeadline: Instant?
     private var requestBody = BodyRelay(isResponse: false)
+    /// The request body as sent, for another attempt.
+    private var replay = RequestReplay()
     private var responseBody = BodyRelay(isResponse: true)
     private var responseParser: ResponseHeadParser
     /// Client output bytes queued before the response head: a head that must be withdrawn
@@ -129,6 +131,12 @@ final class ProxyExchange: TimerHandler {
         requestBody.reset(
             framing: head.framing, output: head.framing == .chunked ? .chunked : .raw,
             limit: limit > 0 ? UInt64(limit) : .max)
+        // A body is kept when it may have to go out again: a retry after it was sent, or a
+        // resend of an idempotent request that met a stale pooled connection.
+        let idempotent = head.method.isIdempotent
+        replay.start(
+            keeping: !head.framing.isEmpty
+                && (idempotent || route.retryPolicy.mayRetryAfterSending(idempotent: idempotent)))
     }
 
     var isHTTP10Client: Bool { !machine.request.clientIsHTTP11 }
@@ -210,6 +218,9 @@ final class ProxyExchange: TimerHandler {
         } else {
             connection.output.append(head)
         }
+        // Another attempt sends what was kept of the body first.
+        replay.rewind()
+        replay.pump(into: &connection.output)
         if answerContinue {
             // The gateway answers the expectation itself once it can take the body
             // (RFC 9110 §10.1.1); the upstream never sees `Expect`.
@@ -242,7 +253,11 @@ final class ProxyExchange: TimerHandler {
                     return
                 }
                 // The client side relays the body and reads more of it as room appears.
-                if !machine.requestBodyDone { client.drive() }
+                if !machine.requestBodyDone {
+                    client.drive()
+                } else if replay.hasPending {
+                    pumpRequestBody()
+                }
                 if !machine.phase.isOver { readResponse() }
             }
         }
@@ -263,7 +278,20 @@ final class ProxyExchange: TimerHandler {
 
     /// Relays request body bytes from the client's input to the upstream, framed anew.
     func pumpRequestBody() {
-        guard !machine.requestBodyDone, let connection, connection.phase == .active else { return }
+        guard let connection, connection.phase == .active else { return }
+        if replay.hasPending {
+            // What another attempt already sent goes out again first, in order.
+            replay.pump(into: &connection.output)
+            if replay.hasPending {
+                if !connection.flush() { sendFailed() }
+                return
+            }
+        }
+        guard !machine.requestBodyDone else {
+            if !connection.flush() { sendFailed() }
+            return
+        }
+        let sentBefore = connection.output.readableCount
         let progress: BodyRelay.Progress
         do {
             progress = try requestBody.relay(from: &client.input, to: &connection.output)
@@ -277,7 +305,10 @@ final class ProxyExchange: TimerHandler {
             }
             return
         }
-        if progress.consumed { machine.requestBodyStartedFlowing() }
+        if progress.consumed {
+            let appended = UnsafeRawBufferPointer(rebasing: connection.output.readable[sentBefore...])
+            machine.requestBodyStartedFlowing(kept: replay.keep(appended))
+        }
         record.bytesIn += progress.dataBytes
         if !connection.flush() {
             sendFailed()
@@ -480,7 +511,8 @@ final class ProxyExchange: TimerHandler {
                 endAttempt(failed: false)
                 if let connection {
                     self.connection = nil
-                    if reuseUpstream {
+                    // A body replay not sent in full leaves the connection mid-message.
+                    if reuseUpstream && !replay.hasPending {
                         worker.pool.put(
                             connection, maxIdle: upstream.maxIdlePerServer,
                             idleTimeout: upstream.idleTimeout)
