@@ -618,6 +618,28 @@ import Testing
                     ResponsePlan(framing: .contentLength, closeClient: false, holdForBody: false)))
     }
 
+    @Test func aRetryAfterOnA503IsWaitedOutWhenItFitsTheDeadline() {
+        let policy = Self.policy([.gatewayError], maxRetries: 1)
+        for (retryAfter, fits) in [(TimeSpan.seconds(2), true), (.seconds(20), false)] {
+            var machine = Machine(request: Self.request(), deadline: Self.now + .seconds(10))
+            _ = machine.start()
+            _ = machine.connectionReady(reused: false)
+            let unavailable = ExchangeResponse(
+                status: 503, framing: .contentLength(0), upstreamKeepsAlive: true, retryAfter: retryAfter)
+            let action = machine.responseHeadReceived(
+                unavailable, bodyBuffered: false, lastRequestOfDrain: false, now: Self.now, policy: policy)
+            if fits {
+                #expect(action == .retry(after: retryAfter), "beyond the backoff's maximum")
+            } else {
+                #expect(
+                    action
+                        == .forwardResponseHead(
+                            ResponsePlan(framing: .contentLength, closeClient: false, holdForBody: false)),
+                    "a wait past the deadline is not made: the 503 goes to the client")
+            }
+        }
+    }
+
     // MARK: Policy
 
     @Test(arguments: [

@@ -36,11 +36,15 @@ package struct ExchangeResponse: Sendable, Equatable {
     package var framing: BodyFraming
     /// The upstream keeps the connection open after this response (RFC 9112 §9.3).
     package var upstreamKeepsAlive: Bool
+    /// A 503 or 429's `Retry-After` (RFC 9110 §10.2.3): a retry waits that long instead of
+    /// its backoff, or is not made when that wait would end after the deadline.
+    package var retryAfter: TimeSpan?
 
-    package init(status: Int, framing: BodyFraming, upstreamKeepsAlive: Bool) {
+    package init(status: Int, framing: BodyFraming, upstreamKeepsAlive: Bool, retryAfter: TimeSpan? = nil) {
         self.status = status
         self.framing = framing
         self.upstreamKeepsAlive = upstreamKeepsAlive
+        self.retryAfter = retryAfter
     }
 }
 

@@ -192,8 +192,9 @@ package struct ExchangeStateMachine: Sendable {
     ) -> Action {
         guard case .awaitingHead = phase else { return .none }
         responseStarted = true
+        let serverAskedToWait = (response.status == 503 || response.status == 429) ? response.retryAfter : nil
         if policy.allowsRetry(afterStatus: response.status, idempotent: request.isIdempotent),
-            let retry = retryIfPossible(now: now, policy: policy)
+            let retry = retryIfPossible(now: now, policy: policy, waiting: serverAskedToWait)
         {
             return retry
         }
@@ -355,10 +356,14 @@ package struct ExchangeStateMachine: Sendable {
     private var isBodyReplayable: Bool { !request.hasBody || !requestBodyStarted || requestBodyKept }
 
     /// A retry when one is left, the body can be sent again and the wait ends before the
-    /// deadline; nil otherwise (the caller ends with the attempt's own outcome).
-    private mutating func retryIfPossible(now: Instant, policy: RetryPolicy) -> Action? {
+    /// deadline; nil otherwise (the caller ends with the attempt's own outcome). The wait is
+    /// the policy's backoff, or what the server asked for (`waiting`, even beyond the
+    /// backoff's maximum).
+    private mutating func retryIfPossible(now: Instant, policy: RetryPolicy, waiting: TimeSpan? = nil)
+        -> Action?
+    {
         guard attempt <= policy.maxRetries, isBodyReplayable else { return nil }
-        let delay = policy.backoff(beforeRetry: attempt, random: nextRandom())
+        let delay = waiting ?? policy.backoff(beforeRetry: attempt, random: nextRandom())
         if let deadline, now + delay >= deadline { return nil }
         attempt += 1
         phase = .backingOff

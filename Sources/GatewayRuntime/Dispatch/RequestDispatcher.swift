@@ -186,16 +186,19 @@ final class RequestDispatcher {
         }
     }
 
-    /// Another server of `upstream` for a retry: the balancer's next pick other than `tried`
-    /// when there is one. `keyHash` is the request's (see `balancerKeyHash`), so a consistent-hash
-    /// retry walks on to the key's next server.
+    /// A server of `upstream` for a retry: the balancer's pick among servers not tried yet
+    /// (`tried`, bit n for server n; servers past the 64th only avoid the `last` one), else
+    /// among all but `last`, else `last` again. `keyHash` is the request's (see
+    /// `balancerKeyHash`), so a consistent-hash retry walks on to the key's next server.
     func pickServer(
-        of upstream: RuntimeUpstream, avoiding tried: RuntimeServer, keyHash: UInt64, worker: Worker
+        of upstream: RuntimeUpstream, tried: UInt64, last: RuntimeServer, keyHash: UInt64, worker: Worker
     ) -> RuntimeServer {
         let index =
-            pick(upstream, keyHash: keyHash, worker: worker, excluding: { upstream.servers[$0] === tried })
-            ?? pick(upstream, keyHash: keyHash, worker: worker, excluding: { _ in false })
-        return index.map { upstream.servers[$0] } ?? tried
+            pick(
+                upstream, keyHash: keyHash, worker: worker,
+                excluding: { $0 == last.index || ($0 < 64 && tried & (1 << UInt64($0)) != 0) })
+            ?? pick(upstream, keyHash: keyHash, worker: worker, excluding: { $0 == last.index })
+        return index.map { upstream.servers[$0] } ?? last
     }
 
     /// The balancer's pick for `upstream` with this loop's random numbers and in-flight counts.

@@ -1,4 +1,5 @@
 import Gateway
+import Glibc
 import HTTP1
 import Reactor
 
@@ -60,6 +61,9 @@ final class ProxyExchange: TimerHandler {
     var timeoutValue: Range<Int>?
     /// The current attempt's deadline: the request's, or sooner with `perTryTimeoutMs`.
     private var attemptDeadline: Instant?
+    /// The servers this request's attempts went to (bit n: server n of the upstream), so a
+    /// retry prefers one not tried yet.
+    private var triedServers: UInt64 = 0
     private var requestBody = BodyRelay(isResponse: false)
     /// The request body as sent, for another attempt.
     private var replay = RequestReplay()
@@ -158,8 +162,11 @@ final class ProxyExchange: TimerHandler {
     private func connect(pickServer: Bool) {
         if pickServer {
             server = worker.dispatcher.pickServer(
-                of: upstream, avoiding: server, keyHash: balancerKeyHash, worker: worker)
+                of: upstream, tried: triedServers, last: server, keyHash: balancerKeyHash, worker: worker)
+        } else {
+            triedServers = 0
         }
+        if server.index < 64 { triedServers |= 1 << UInt64(server.index) }
         record.attempts += 1
         if record.upstreamStartedAt == nil { record.upstreamStartedAt = now }
         worker.attemptStarted(&record, server: server)
@@ -402,9 +409,12 @@ final class ProxyExchange: TimerHandler {
                 responseParser.reset()
                 return true
             }
-            let response = ExchangeResponse(
+            var response = ExchangeResponse(
                 status: head.status, framing: head.framing(requestMethod: requestMethod),
                 upstreamKeepsAlive: head.isKeepAlive)
+            if (head.status == 503 || head.status == 429) && route.retryPolicy.maxRetries > 0 {
+                response.retryAfter = Self.retryAfter(head, connection.input.readable)
+            }
             let action = machine.responseHeadReceived(
                 response, bodyBuffered: connection.input.readableCount > head.headLength,
                 lastRequestOfDrain: client.isLastRequestOfDrain, now: now, policy: route.retryPolicy)
@@ -558,6 +568,7 @@ final class ProxyExchange: TimerHandler {
             }
             retire()
         case .retry(let delay):
+            worker.retried(route)
             endAttempt(failed: true)
             closeUpstream(reset: true)
             if delay <= .zero {
@@ -577,6 +588,16 @@ final class ProxyExchange: TimerHandler {
             }
             retire()
         }
+    }
+
+    /// The wait a 503 or 429 asks for (`Retry-After`), if it says one.
+    private static func retryAfter(_ head: ResponseHead, _ bytes: UnsafeRawBufferPointer) -> TimeSpan? {
+        for field in head.fields
+        where FieldList.equalsIgnoringCase(field.name.bytes(in: bytes), "retry-after") {
+            let seconds = RetryAfter.seconds(field.value.bytes(in: bytes), nowEpochSeconds: Int64(time(nil)))
+            return seconds.map { .seconds(Int($0)) }
+        }
+        return nil
     }
 
     /// Counts the end of the attempt in progress for its server, if one is in progress.

@@ -25,13 +25,16 @@ final class RuntimeServer: Sendable {
     let state: ServerState
     /// Slot in the stats layout; also the server's pool index on every loop.
     let statSlot: Int
+    /// Position in its upstream's `servers` (and for its balancer).
+    let index: Int
 
-    init(address: SocketAddress, key: String, weight: Int, state: ServerState, statSlot: Int) {
+    init(address: SocketAddress, key: String, weight: Int, state: ServerState, statSlot: Int, index: Int) {
         self.address = address
         self.key = key
         self.weight = weight
         self.state = state
         self.statSlot = statSlot
+        self.index = index
     }
 }
 

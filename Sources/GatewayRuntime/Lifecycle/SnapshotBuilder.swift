@@ -20,12 +20,13 @@ enum SnapshotBuilder {
             }
         }
         let upstreams = config.upstreams.enumerated().map { index, upstream -> RuntimeUpstream in
-            let servers = upstream.servers.map { server -> RuntimeServer in
+            let servers = upstream.servers.enumerated().map { serverIndex, server -> RuntimeServer in
                 let key = server.address.text
                 let state = carried["\(upstream.name) \(key)"] ?? ServerState(key: key)
                 return RuntimeServer(
                     address: SocketAddress(server.address), key: key, weight: server.weight, state: state,
-                    statSlot: layout.servers.slot(of: ServerStatKey(upstream: upstream.name, server: key))!)
+                    statSlot: layout.servers.slot(of: ServerStatKey(upstream: upstream.name, server: key))!,
+                    index: serverIndex)
             }
             return RuntimeUpstream(
                 name: upstream.name, index: index, statSlot: layout.upstreams.slot(of: upstream.name)!,

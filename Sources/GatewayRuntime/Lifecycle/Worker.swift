@@ -119,6 +119,11 @@ final class Worker {
         }
     }
 
+    /// A route's request is tried again.
+    func retried(_ route: RuntimeRoute) {
+        stats.routes[route.statSlot].retries += 1
+    }
+
     /// A pooled connection to `server` turned out closed by its peer and the request went out
     /// again on a new one.
     func staleConnectionReused(_ server: RuntimeServer) {
