@@ -63,10 +63,11 @@ import Testing
         #expect(response.header("X-Request-Id") == requestID)
     }
 
-    /// A named X-Request-Timeout-Ms does not shorten the deadline: the upstream is told the
-    /// route's budget, or nothing when the route has none.
-    @Test(arguments: [(30000, "30000"), (0, nil)] as [(Int, String?)])
-    func namedTimeoutIsIgnored(routeTimeoutMs: Int, forwarded: String?) throws {
+    /// A named X-Request-Timeout-Ms does not shorten the deadline: the upstream is told what
+    /// is left of the route's budget (a new connection takes a moment), or nothing when the
+    /// route has none.
+    @Test(arguments: [(30000, 29000...30000), (0, nil)] as [(Int, ClosedRange<Int>?)])
+    func namedTimeoutIsIgnored(routeTimeoutMs: Int, forwarded: ClosedRange<Int>?) throws {
         let upstream = try FakeUpstream(handler: .echo)
         let gateway = try GatewayHarness.simple(upstream, route: #""timeoutMs":\#(routeTimeoutMs)"#)
         let response = try TestClient.get(
@@ -74,7 +75,13 @@ import Testing
             headers: [("Connection", "X-Request-Timeout-Ms"), ("X-Request-Timeout-Ms", "150")])
         #expect(response.status == 200)
         let received = try #require(upstream.receivedRequests.first)
-        #expect(received.headers("X-Request-Timeout-Ms") == (forwarded.map { [$0] } ?? []))
+        let values = received.headers("X-Request-Timeout-Ms")
+        if let forwarded {
+            #expect(values.count == 1)
+            #expect(values.first.flatMap { Int($0) }.map { forwarded.contains($0) } == true, "\(values)")
+        } else {
+            #expect(values.isEmpty)
+        }
     }
 
     @Test func namedTimeoutDoesNotCutASlowUpstreamShort() throws {
