@@ -64,18 +64,23 @@ import Testing
         #expect(server["activeRequests"]?.intValue == 0)
     }
 
-    @Test func connectFailuresCountAsAttemptsAndFailures() throws {
+    /// Every attempt counts, the retries of a refused connect included (the default policy
+    /// retries a failed connect twice).
+    @Test(arguments: [(nil as Int?, 3), (0, 1)])
+    func connectFailuresCountAsAttemptsAndFailures(maxRetries: Int?, attempts: Int) throws {
         let closedPort = try ProcessRunner.freePort()
+        let retries = maxRetries.map { #","retries":{"maxRetries":\#($0)}"# } ?? ""
         let gateway = try GatewayHarness(
             GatewayHarness.config(
                 upstreams: [("down", ["127.0.0.1:\(closedPort)"])],
-                routes: #"[{"name":"r","match":{"pathPrefix":"/"},"upstream":"down"}]"#,
+                routes: #"[{"name":"r","match":{"pathPrefix":"/"},"upstream":"down"\#(retries)}]"#,
                 admin: #"{"address":"127.0.0.1:0"}"#))
         #expect(try TestClient.get(port: gateway.port, path: "/").status == 502)
         let stats = try gateway.adminClient().request(path: "/stats").json()
-        #expect(stats["upstreams"]?["down"]?["requests"]?.intValue == 1)
-        #expect(stats["upstreams"]?["down"]?["failures"]?.intValue == 1)
+        #expect(stats["upstreams"]?["down"]?["requests"]?.intValue == attempts)
+        #expect(stats["upstreams"]?["down"]?["failures"]?.intValue == attempts)
         #expect(stats["routes"]?["r"]?["responses"]?["5xx"]?.intValue == 1)
+        #expect(stats["routes"]?["r"]?["retries"]?.intValue == attempts - 1)
     }
 
     @Test func countersSurviveAReloadThatKeepsTheNames() throws {

@@ -165,14 +165,16 @@ package struct ExchangeStateMachine: Sendable {
         if case .awaitingHead = phase { responseStarted = true }
     }
 
-    package mutating func interimResponseReceived(status: Int, now: Instant, policy: RetryPolicy) -> Action {
+    package mutating func interimResponseReceived(
+        status: Int, now: Instant, policy: RetryPolicy, budget: () -> Bool = { true }
+    ) -> Action {
         guard case .awaitingHead = phase else { return .none }
         responseStarted = true
         if status == 101 {
             guard request.wantsUpgrade else {
                 return attemptFailed(
                     .badResponse("the upstream switched protocols without an upgrade request"), now: now,
-                    policy: policy)
+                    policy: policy, budget: budget)
             }
             phase = .tunnelling
             keepClient = false
@@ -188,13 +190,13 @@ package struct ExchangeStateMachine: Sendable {
     /// client connection, so this response is its last.
     package mutating func responseHeadReceived(
         _ response: ExchangeResponse, bodyBuffered: Bool, lastRequestOfDrain: Bool, now: Instant,
-        policy: RetryPolicy
+        policy: RetryPolicy, budget: () -> Bool = { true }
     ) -> Action {
         guard case .awaitingHead = phase else { return .none }
         responseStarted = true
         let serverAskedToWait = (response.status == 503 || response.status == 429) ? response.retryAfter : nil
         if policy.allowsRetry(afterStatus: response.status, idempotent: request.isIdempotent),
-            let retry = retryIfPossible(now: now, policy: policy, waiting: serverAskedToWait)
+            let retry = retryIfPossible(now: now, policy: policy, waiting: serverAskedToWait, budget: budget)
         {
             return retry
         }
@@ -231,7 +233,9 @@ package struct ExchangeStateMachine: Sendable {
     }
 
     /// The upstream closed its side.
-    package mutating func upstreamEnded(now: Instant, policy: RetryPolicy) -> Action {
+    package mutating func upstreamEnded(
+        now: Instant, policy: RetryPolicy, budget: () -> Bool = { true }
+    ) -> Action {
         switch phase {
         case .responding where responseEndsAtClose && !responseDone:
             return .endCloseDelimitedBody
@@ -240,15 +244,15 @@ package struct ExchangeStateMachine: Sendable {
         default:
             return attemptFailed(
                 .reset("the upstream closed the connection before the response was complete"), now: now,
-                policy: policy)
+                policy: policy, budget: budget)
         }
     }
 
     // MARK: Failures and timers
 
-    package mutating func attemptFailed(_ failure: AttemptFailure, now: Instant, policy: RetryPolicy)
-        -> Action
-    {
+    package mutating func attemptFailed(
+        _ failure: AttemptFailure, now: Instant, policy: RetryPolicy, budget: () -> Bool = { true }
+    ) -> Action {
         switch phase {
         case .connecting, .awaitingHead:
             if case .reset = failure, canResendOnNewConnection {
@@ -257,7 +261,7 @@ package struct ExchangeStateMachine: Sendable {
                 return .resendOnNewConnection
             }
             if policy.allowsRetry(after: failure, idempotent: request.isIdempotent),
-                let retry = retryIfPossible(now: now, policy: policy)
+                let retry = retryIfPossible(now: now, policy: policy, budget: budget)
             {
                 return retry
             }
@@ -271,12 +275,14 @@ package struct ExchangeStateMachine: Sendable {
         }
     }
 
-    package mutating func perTryTimeoutExpired(now: Instant, policy: RetryPolicy) -> Action {
+    package mutating func perTryTimeoutExpired(
+        now: Instant, policy: RetryPolicy, budget: () -> Bool = { true }
+    ) -> Action {
         switch phase {
         case .connecting, .awaitingHead: break
         default: return .none
         }
-        return attemptFailed(.perTryTimeout, now: now, policy: policy)
+        return attemptFailed(.perTryTimeout, now: now, policy: policy, budget: budget)
     }
 
     package mutating func backoffElapsed() -> Action {
@@ -355,16 +361,18 @@ package struct ExchangeStateMachine: Sendable {
     /// did was kept.
     private var isBodyReplayable: Bool { !request.hasBody || !requestBodyStarted || requestBodyKept }
 
-    /// A retry when one is left, the body can be sent again and the wait ends before the
-    /// deadline; nil otherwise (the caller ends with the attempt's own outcome). The wait is
-    /// the policy's backoff, or what the server asked for (`waiting`, even beyond the
-    /// backoff's maximum).
-    private mutating func retryIfPossible(now: Instant, policy: RetryPolicy, waiting: TimeSpan? = nil)
-        -> Action?
-    {
+    /// A retry when one is left, the body can be sent again, the wait ends before the
+    /// deadline and the route's retry budget has one (`budget` takes it); nil otherwise (the
+    /// caller ends with the attempt's own outcome). The wait is the policy's backoff, or what
+    /// the server asked for (`waiting`, even beyond the backoff's maximum).
+    private mutating func retryIfPossible(
+        now: Instant, policy: RetryPolicy, waiting: TimeSpan? = nil, budget: () -> Bool
+    ) -> Action? {
         guard attempt <= policy.maxRetries, isBodyReplayable else { return nil }
         let delay = waiting ?? policy.backoff(beforeRetry: attempt, random: nextRandom())
         if let deadline, now + delay >= deadline { return nil }
+        // Last, so the budget shared by all workers is spent only on retries that happen.
+        guard budget() else { return nil }
         attempt += 1
         phase = .backingOff
         return .retry(after: delay)

@@ -141,6 +141,8 @@ final class RequestDispatcher {
                 return
             }
             let server = upstream.servers[serverIndex]
+            // Client requests are what the retry budget is a share of.
+            if route.retryPolicy.maxRetries > 0 { route.state.retryBudget.recordRequest(at: startedAt) }
             let budget = RequestDeadline.budget(
                 routeTimeout: route.timeout, clientHeader: clientTimeout(head, bytes, named: named))
             let deadline = budget.map { startedAt + $0 }

@@ -276,9 +276,16 @@ final class ProxyExchange: TimerHandler {
 
     private var now: Instant { worker.loop.instant }
 
+    /// Takes one retry from the route's budget, shared by all workers (docs/configuration.md,
+    /// `budgetPercent`); false when it is spent.
+    private func takeRetryFromBudget() -> Bool {
+        route.state.retryBudget.tryAcquireRetry(at: now, budgetPercent: route.retryBudgetPercent)
+    }
+
     /// The current attempt failed: the machine decides between a retry, a resend and the end.
     private func attemptFailed(_ failure: AttemptFailure) {
-        perform(machine.attemptFailed(failure, now: now, policy: route.retryPolicy))
+        perform(
+            machine.attemptFailed(failure, now: now, policy: route.retryPolicy, budget: takeRetryFromBudget))
     }
 
     // MARK: Request body: client → upstream
@@ -362,7 +369,9 @@ final class ProxyExchange: TimerHandler {
                 case .endOfStream:
                     connection.readable = false
                     releaseHeldHead(client)
-                    perform(machine.upstreamEnded(now: now, policy: route.retryPolicy))
+                    perform(
+                        machine.upstreamEnded(
+                            now: now, policy: route.retryPolicy, budget: takeRetryFromBudget))
                     return
                 case .failed(let error):
                     connection.readable = false
@@ -392,7 +401,7 @@ final class ProxyExchange: TimerHandler {
             guard case .complete(let head) = result else { return false }
             if head.isInformational {
                 let action = machine.interimResponseReceived(
-                    status: head.status, now: now, policy: route.retryPolicy)
+                    status: head.status, now: now, policy: route.retryPolicy, budget: takeRetryFromBudget)
                 switch action {
                 case .forwardInterim:
                     worker.responseHeadWriter.reset()
@@ -417,7 +426,8 @@ final class ProxyExchange: TimerHandler {
             }
             let action = machine.responseHeadReceived(
                 response, bodyBuffered: connection.input.readableCount > head.headLength,
-                lastRequestOfDrain: client.isLastRequestOfDrain, now: now, policy: route.retryPolicy)
+                lastRequestOfDrain: client.isLastRequestOfDrain, now: now, policy: route.retryPolicy,
+                budget: takeRetryFromBudget)
             guard case .forwardResponseHead(let plan) = action else {
                 perform(action)
                 return false
@@ -488,7 +498,10 @@ final class ProxyExchange: TimerHandler {
     func timerFired(_ timer: LoopTimer) {
         holdingClient {
             switch timer.tag {
-            case TimerTag.attempt: perform(machine.perTryTimeoutExpired(now: now, policy: route.retryPolicy))
+            case TimerTag.attempt:
+                perform(
+                    machine.perTryTimeoutExpired(
+                        now: now, policy: route.retryPolicy, budget: takeRetryFromBudget))
             default: perform(machine.backoffElapsed())
             }
         }

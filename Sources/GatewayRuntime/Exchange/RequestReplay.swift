@@ -1,6 +1,6 @@
 /// The request body bytes sent on the current attempt, kept (up to `limit`) so that another
 /// attempt — a retry, or a resend after a stale pooled connection — can send the body again
-/// (README.md, "Retries"). The bytes are kept as they went out, framing included, so the
+/// (docs/configuration.md, "Deadlines and retries"). The bytes are kept as they went out, framing included, so the
 /// replay is byte-exact. Loop-confined; one per exchange.
 struct RequestReplay {
     /// Bodies up to this size are kept; a longer one cannot be sent again once it started.

@@ -16,6 +16,13 @@ final class ServerState: Sendable {
     }
 }
 
+/// Runtime state of one route that outlives configuration generations (carried over by
+/// reload while the route keeps its name), shared by all loops.
+final class RouteState: Sendable {
+    /// Retries against client requests over the last 10 s, across all workers.
+    let retryBudget = RetryBudget()
+}
+
 /// One server of an upstream as the runtime uses it.
 final class RuntimeServer: Sendable {
     let address: SocketAddress
@@ -125,17 +132,18 @@ final class RuntimeRoute: Sendable {
     let redirectRewrite: RedirectRewrite?
     /// The whole-request deadline (zero: none).
     let timeout: TimeSpan
-    /// Which failed attempts are tried again, and each attempt's own time limit. Retries are
-    /// off for now (none are made): they wait for the retry budget shared by all workers, so
-    /// that retries can never multiply an outage.
+    /// Which failed attempts are tried again, and each attempt's own time limit.
     let retryPolicy: RetryPolicy
+    /// The share of the route's requests that may be retried (`retries.budgetPercent`).
+    let retryBudgetPercent: Double
+    let state: RouteState
     let requestHeaders: HeaderRules
     let responseHeaders: HeaderRules
 
     init(
         index: Int, name: String, statSlot: Int, action: Action, config: RouteConfig, hostRewrite: [UInt8]?,
         redirectRewrite: RedirectRewrite?, timeout: TimeSpan, requestHeaders: HeaderRules,
-        responseHeaders: HeaderRules
+        responseHeaders: HeaderRules, state: RouteState
     ) {
         self.index = index
         self.name = name
@@ -145,9 +153,9 @@ final class RuntimeRoute: Sendable {
         self.hostRewrite = hostRewrite
         self.redirectRewrite = redirectRewrite
         self.timeout = timeout
-        var policy = RetryPolicy.none
-        policy.perTryTimeout = config.retries.perTryTimeout
-        self.retryPolicy = policy
+        self.retryPolicy = RetryPolicy(config.retries)
+        self.retryBudgetPercent = config.retries.budgetPercent
+        self.state = state
         self.requestHeaders = requestHeaders
         self.responseHeaders = responseHeaders
     }

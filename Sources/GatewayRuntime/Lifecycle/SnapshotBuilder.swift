@@ -38,6 +38,9 @@ enum SnapshotBuilder {
                 balancerKey: BalancerKey(upstream.balance))
         }
         let upstreamIndex = Dictionary(uniqueKeysWithValues: upstreams.enumerated().map { ($1.name, $0) })
+        // Route state (the retry budget) carries over by name.
+        let carriedRoutes = Dictionary(
+            (previous?.routes ?? []).map { ($0.name, $0.state) }, uniquingKeysWith: { first, _ in first })
         let routes = config.routes.enumerated().map { index, route -> RuntimeRoute in
             let action: RuntimeRoute.Action
             switch route.target {
@@ -54,7 +57,8 @@ enum SnapshotBuilder {
                 hostRewrite: route.hostRewrite.map { Array($0.utf8) },
                 redirectRewrite: RedirectRewrite(route: route),
                 timeout: route.timeout, requestHeaders: HeaderRules(route.requestHeaders),
-                responseHeaders: HeaderRules(route.responseHeaders))
+                responseHeaders: HeaderRules(route.responseHeaders),
+                state: carriedRoutes[route.name] ?? RouteState())
         }
         let listeners = config.listeners.map {
             RuntimeListener(
