@@ -262,6 +262,16 @@ import Testing
         }
     }
 
+    @Test func aRetryWithNoServerLeftEndsWithTheGivenError() {
+        let open = ProxyError(.circuitOpen, "every remaining server's circuit is open")
+        var machine = Point.backingOff.machine()
+        #expect(machine.backoffElapsed() == .connect(pickServer: true))
+        #expect(machine.noServerAvailable(open) == .respond(open, closeClient: false, withdrawHead: false))
+        #expect(machine.phase == .finished(.failed(.circuitOpen)))
+        var sending = Point.awaitingHead.machine()
+        #expect(sending.noServerAvailable(open) == .none)
+    }
+
     @Test func tunnelsEndOnEitherSideAndIgnoreTheDeadline() {
         for event in Event.allCases {
             var machine = Point.tunnelling.machine()

@@ -132,6 +132,13 @@ package struct ExchangeStateMachine: Sendable {
         return .none
     }
 
+    /// No server can take the attempt (every remaining one's circuit is open): the request
+    /// ends with `error`.
+    package mutating func noServerAvailable(_ error: ProxyError) -> Action {
+        guard case .connecting = phase else { return .none }
+        return fail(error)
+    }
+
     package mutating func connectionReady(reused: Bool) -> Action {
         guard case .connecting = phase else { return .none }
         phase = .awaitingHead

@@ -75,7 +75,8 @@ enum StatsCollector {
                 let open = server.state.openConnections.load(ordering: .relaxed)
                 return StatsReport.Server(
                     address: server.key, counters: merged.servers[server.statSlot], healthy: true,
-                    circuit: .closed, activeConnections: max(0, open - idleCount), idleConnections: idleCount)
+                    circuit: server.state.breaker.circuit(at: now, upstream.circuitBreaker),
+                    activeConnections: max(0, open - idleCount), idleConnections: idleCount)
             }
             return StatsReport.Upstream(
                 name: upstream.name, counters: merged.upstreams[upstream.statSlot], pending: 0,

@@ -132,15 +132,14 @@ final class RequestDispatcher {
                         $0, head: head, bytes: bytes, client: client, named: named,
                         clientIP: logDetails?.clientIP, normalizedPath: normalized, rawPath: rawPath)
                 } ?? 0
-            guard
-                let serverIndex = pick(upstream, keyHash: keyHash, worker: worker, excluding: { _ in false })
-            else {
-                refuse(
-                    ProxyError(.noHealthyUpstream, "no server is available"), head: head, client: client,
-                    record: record(route, upstream))
+            let choice: ServerChoice
+            switch chooseServer(of: upstream, keyHash: keyHash, worker: worker, at: startedAt, avoiding: 0) {
+            case .server(let server, let admission): choice = (server, admission)
+            case .none(let error):
+                refuse(error, head: head, client: client, record: record(route, upstream))
                 return
             }
-            let server = upstream.servers[serverIndex]
+            let server = choice.server
             // Client requests are what the retry budget is a share of.
             if route.retryPolicy.maxRetries > 0 { route.state.retryBudget.recordRequest(at: startedAt) }
             let budget = RequestDeadline.budget(
@@ -183,24 +182,62 @@ final class RequestDispatcher {
                 route.redirectRewrite == nil ? nil : head.host.map { Array($0.bytes(in: bytes)) }
             client.input.consume(head.headLength)
             exchange.balancerKeyHash = keyHash
+            exchange.breakerAdmission = choice.admission
             client.beginExchange(exchange)
             exchange.start(deadline: deadline)
         }
     }
 
-    /// A server of `upstream` for a retry: the balancer's pick among servers not tried yet
-    /// (`tried`, bit n for server n; servers past the 64th only avoid the `last` one), else
-    /// among all but `last`, else `last` again. `keyHash` is the request's (see
-    /// `balancerKeyHash`), so a consistent-hash retry walks on to the key's next server.
-    func pickServer(
-        of upstream: RuntimeUpstream, tried: UInt64, last: RuntimeServer, keyHash: UInt64, worker: Worker
-    ) -> RuntimeServer {
-        let index =
-            pick(
+    typealias ServerChoice = (server: RuntimeServer, admission: CircuitBreakerAdmission)
+
+    /// The server for an attempt and its circuit breaker's admission: the balancer's pick
+    /// among the servers whose circuit lets an attempt through, preferring those not in
+    /// `avoiding` (bit n for server n: the servers a retry already tried; past the 64th
+    /// server a retry avoids none). `keyHash` is the request's (see `balancerKeyHash`), so a
+    /// consistent-hash retry walks on to the key's next server. When every circuit is open
+    /// the answer is 503 `circuit_open`.
+    func chooseServer(
+        of upstream: RuntimeUpstream, keyHash: UInt64, worker: Worker, at now: Instant, avoiding: UInt64
+    ) -> ServerPick {
+        if avoiding != 0,
+            let choice = choose(upstream, keyHash: keyHash, worker: worker, at: now, skipping: avoiding)
+        {
+            return .server(choice.server, choice.admission)
+        }
+        if let choice = choose(upstream, keyHash: keyHash, worker: worker, at: now, skipping: 0) {
+            return .server(choice.server, choice.admission)
+        }
+        return .none(ProxyError(.circuitOpen, "every server's circuit breaker is open"))
+    }
+
+    /// The balancer's pick among the servers not in `skipping` whose circuit admits an
+    /// attempt, with the admission taken; nil when there is none.
+    private func choose(
+        _ upstream: RuntimeUpstream, keyHash: UInt64, worker: Worker, at now: Instant, skipping: UInt64
+    ) -> ServerChoice? {
+        let servers = upstream.servers
+        let config = upstream.circuitBreaker
+        var skip = skipping
+        while true {
+            let picked = pick(
                 upstream, keyHash: keyHash, worker: worker,
-                excluding: { $0 == last.index || ($0 < 64 && tried & (1 << UInt64($0)) != 0) })
-            ?? pick(upstream, keyHash: keyHash, worker: worker, excluding: { $0 == last.index })
-        return index.map { upstream.servers[$0] } ?? last
+                excluding: {
+                    ($0 < 64 && skip & (1 << UInt64($0)) != 0)
+                        || !servers[$0].state.breaker.wouldAdmit(at: now, config)
+                })
+            guard let index = picked else { return nil }
+            let admission = servers[index].state.breaker.admit(at: now, config)
+            if admission.isAllowed { return (servers[index], admission) }
+            // Its circuit opened (or its trials filled) between the look and the take.
+            guard index < 64 else { return nil }
+            skip |= 1 << UInt64(index)
+        }
+    }
+
+    /// What `chooseServer` found.
+    enum ServerPick {
+        case server(RuntimeServer, CircuitBreakerAdmission)
+        case none(ProxyError)
     }
 
     /// The balancer's pick for `upstream` with this loop's random numbers and in-flight counts.

@@ -64,6 +64,9 @@ final class ProxyExchange: TimerHandler {
     /// The servers this request's attempts went to (bit n: server n of the upstream), so a
     /// retry prefers one not tried yet.
     private var triedServers: UInt64 = 0
+    /// The current attempt's admission by its server's circuit breaker, until the attempt's
+    /// verdict is reported (the dispatcher sets the first attempt's).
+    var breakerAdmission: CircuitBreakerAdmission?
     private var requestBody = BodyRelay(isResponse: false)
     /// The request body as sent, for another attempt.
     private var replay = RequestReplay()
@@ -161,8 +164,16 @@ final class ProxyExchange: TimerHandler {
     /// Gets a connection for the current attempt: pooled if one is there, else a new one.
     private func connect(pickServer: Bool) {
         if pickServer {
-            server = worker.dispatcher.pickServer(
-                of: upstream, tried: triedServers, last: server, keyHash: balancerKeyHash, worker: worker)
+            let pick = worker.dispatcher.chooseServer(
+                of: upstream, keyHash: balancerKeyHash, worker: worker, at: now, avoiding: triedServers)
+            switch pick {
+            case .server(let next, let admission):
+                server = next
+                breakerAdmission = admission
+            case .none(let error):
+                perform(machine.noServerAvailable(error))
+                return
+            }
         } else {
             triedServers = 0
         }
@@ -434,6 +445,7 @@ final class ProxyExchange: TimerHandler {
             }
             record.status = head.status
             record.upstreamHeadAt = now
+            recordVerdict(AttemptVerdict(status: head.status))
             responseBody.reset(framing: response.framing, output: plan.framing == .chunked ? .chunked : .raw)
             worker.responseHeadWriter.reset()
             ResponseHeadWriter.writeFinal(
@@ -531,7 +543,7 @@ final class ProxyExchange: TimerHandler {
         case .complete(let reuseUpstream, let closeClient):
             withClient { client in
                 client.disarmDeadline()
-                endAttempt(failed: false)
+                endAttempt(failed: false, verdict: .success)
                 if let connection {
                     self.connection = nil
                     // A body replay not sent in full leaves the connection mid-message.
@@ -551,7 +563,7 @@ final class ProxyExchange: TimerHandler {
             withClient { client in
                 client.disarmDeadline()
                 if withdrawHead { client.withdrawOutput(keeping: clientBytesBeforeHead) }
-                endAttempt(failed: error.isUpstreamFailure)
+                endAttempt(failed: error.isUpstreamFailure, verdict: AttemptVerdict(error))
                 closeUpstream(reset: true)
                 // What the client got is the error's body (a withdrawn head's body never left).
                 let context = RequestContext(
@@ -564,7 +576,7 @@ final class ProxyExchange: TimerHandler {
         case .abort(let upstreamFailed):
             withClient { client in
                 client.disarmDeadline()
-                endAttempt(failed: upstreamFailed)
+                endAttempt(failed: upstreamFailed, verdict: upstreamFailed ? .failure : .inconclusive)
                 closeUpstream(reset: true)
                 finishRecord(status: record.status, error: nil)
                 client.exchangeAborted()
@@ -573,7 +585,7 @@ final class ProxyExchange: TimerHandler {
         case .cancel:
             withClient { client in
                 client.disarmDeadline()
-                endAttempt(failed: false)
+                endAttempt(failed: false, verdict: .inconclusive)
                 closeUpstream(reset: true)
                 record.cancelled = true
                 finishRecord(status: 499, error: nil)
@@ -582,7 +594,7 @@ final class ProxyExchange: TimerHandler {
             retire()
         case .retry(let delay):
             worker.retried(route)
-            endAttempt(failed: true)
+            endAttempt(failed: true, verdict: .failure)
             closeUpstream(reset: true)
             if delay <= .zero {
                 perform(machine.backoffElapsed())
@@ -594,7 +606,7 @@ final class ProxyExchange: TimerHandler {
                 "no request asks for an upgrade yet: ExchangeRequest.wantsUpgrade is never set")
         case .closeTunnel:
             withClient { client in
-                endAttempt(failed: false)
+                endAttempt(failed: false, verdict: .success)
                 closeUpstream(reset: false)
                 finishRecord(status: record.status, error: nil)
                 client.exchangeAborted()
@@ -613,8 +625,17 @@ final class ProxyExchange: TimerHandler {
         return nil
     }
 
+    /// Reports the current attempt's verdict to its server's circuit breaker, once (a
+    /// response head already settled it).
+    private func recordVerdict(_ verdict: AttemptVerdict) {
+        guard let admission = breakerAdmission else { return }
+        breakerAdmission = nil
+        server.state.breaker.record(verdict, of: admission, at: now, upstream.circuitBreaker)
+    }
+
     /// Counts the end of the attempt in progress for its server, if one is in progress.
-    private func endAttempt(failed: Bool) {
+    private func endAttempt(failed: Bool, verdict: AttemptVerdict) {
+        recordVerdict(verdict)
         worker.loop.cancel(attemptTimer)
         worker.attemptEnded(&record, failed: failed)
     }

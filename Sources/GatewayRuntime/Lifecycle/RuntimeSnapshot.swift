@@ -10,6 +10,8 @@ final class ServerState: Sendable {
     let key: String
     /// Open connections to the server across all loops, idle ones included.
     let openConnections = Atomic<Int>(0)
+    /// Its circuit breaker, shared by all loops (docs/configuration.md, `circuitBreaker`).
+    let breaker = CircuitBreaker()
 
     init(key: String) {
         self.key = key
@@ -59,11 +61,15 @@ final class RuntimeUpstream: Sendable {
     let balancer: Balancer
     /// What the balancer hashes (`consistent_hash`); nil for the algorithms that need no key.
     let balancerKey: BalancerKey?
+    /// Its servers' circuit breaker settings.
+    let circuitBreaker: CircuitBreakerConfig
 
     init(
         name: String, index: Int, statSlot: Int, servers: [RuntimeServer], connectTimeout: TimeSpan,
-        maxIdlePerServer: Int, idleTimeout: TimeSpan, balancer: Balancer, balancerKey: BalancerKey?
+        maxIdlePerServer: Int, idleTimeout: TimeSpan, balancer: Balancer, balancerKey: BalancerKey?,
+        circuitBreaker: CircuitBreakerConfig
     ) {
+        self.circuitBreaker = circuitBreaker
         self.name = name
         self.index = index
         self.statSlot = statSlot
