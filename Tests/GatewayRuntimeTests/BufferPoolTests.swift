@@ -11,10 +11,9 @@ import Testing
 @Suite(.timeLimit(.minutes(1))) struct BufferPoolTests {
     private static let millisecond: UInt64 = 1_000_000
 
-    private func pool(reserve: Int = 2, maxFree: Int = 16) throws -> BufferPool {
+    private func pool(reserve: Int = 2) throws -> BufferPool {
         BufferPool(
-            capacity: 64 * 1024, loop: try EventLoop(), reserve: reserve, maxFree: maxFree,
-            releaseAfterMilliseconds: 100)
+            capacity: 64 * 1024, loop: try EventLoop(), reserve: reserve, releaseAfterMilliseconds: 100)
     }
 
     @Test func reusesAGivenBackBufferWithoutMappingAnother() throws {
@@ -54,12 +53,36 @@ import Testing
         #expect(pool.mappedCount == 2)
     }
 
-    @Test func unmapsAtOnceBeyondMaxFree() throws {
-        let pool = try pool(reserve: 1, maxFree: 3)
-        let buffers = (0..<5).map { _ in pool.take() }
+    /// A quarter of the most buffers in use during the delay stays free as a cushion against
+    /// the swings of the next iterations; once none were in use for the delay, only the
+    /// reserve stays.
+    @Test func keepsACushionWhileBuffersAreInUse() throws {
+        let pool = try pool(reserve: 2)
+        var buffers = (0..<100).map { _ in pool.take() }
+        for buffer in buffers.suffix(40) { pool.give(buffer, now: 0) }
+        buffers.removeLast(40)
+        pool.releaseUnused(now: 100 * Self.millisecond)
+        #expect(pool.freeCount == 15)
+        for buffer in buffers { pool.give(buffer, now: 200 * Self.millisecond) }
+        pool.releaseUnused(now: 300 * Self.millisecond)
+        #expect(pool.freeCount == 2)
+        #expect(pool.mappedCount == 2)
+    }
+
+    /// However many requests were in flight, what they give back stays for reuse until the
+    /// delay: a fixed cap would unmap and map again per request under that load.
+    @Test func keepsAnyNumberGivenBackUntilTheDelay() throws {
+        let pool = try pool(reserve: 1)
+        let buffers = (0..<300).map { _ in pool.take() }
         for buffer in buffers { pool.give(buffer, now: 0) }
-        #expect(pool.freeCount == 3)
-        #expect(pool.mappedCount == 3)
+        #expect(pool.freeCount == 300)
+        let again = (0..<300).map { _ in pool.take() }
+        #expect(Set(again.map(\.baseAddress)) == Set(buffers.map(\.baseAddress)))
+        #expect(pool.mappedCount == 300)
+        for buffer in again { pool.give(buffer, now: 10 * Self.millisecond) }
+        pool.releaseUnused(now: 110 * Self.millisecond)
+        #expect(pool.freeCount == 1)
+        #expect(pool.mappedCount == 1)
     }
 
     /// A burst of concurrent requests takes many buffers; once it is over and the
