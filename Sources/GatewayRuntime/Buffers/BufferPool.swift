@@ -9,9 +9,10 @@ import Reactor
 /// pages of a burst's buffers leave the process once it is over. The list is a stack, newest
 /// on top: the buffers at its bottom that nobody took for the release delay (250 ms) are what
 /// the peak of that time left free, and they are unmapped but for the reserve (8) and a
-/// cushion of a quarter of that peak. Under steady traffic nothing is mapped or unmapped per
-/// request: the cushion absorbs the swings of the number in use from one loop iteration to
-/// the next, which otherwise map buffers again at every new high. There is no fixed cap on
+/// cushion of half of that peak. The cushion absorbs the swings of the number in use from
+/// one loop iteration to the next, which would otherwise map buffers again at every new high:
+/// steady traffic maps nothing per request (a buffer or so per thousand requests at 1024
+/// connections on one worker, docs/performance.md). There is no fixed cap on
 /// the list either: with more requests in flight than a cap, buffers given back beyond it
 /// would be unmapped and mapped again moments later, two system calls and a page fault each.
 final class BufferPool: TimerHandler {
@@ -104,7 +105,7 @@ final class BufferPool: TimerHandler {
     }
 
     /// Unmaps free buffers that nothing took for the whole delay, keeping the reserve and a
-    /// cushion of a quarter of the most buffers in use during that time. The buffers at the
+    /// cushion of half the most buffers in use during that time. The buffers at the
     /// bottom of the stack that nothing took for the delay are exactly what that peak left
     /// free, so the peak is the mapped count minus theirs. Under load the number in use swings
     /// between loop iterations; without the cushion every new high after a release would map
@@ -119,7 +120,7 @@ final class BufferPool: TimerHandler {
         var unused = 0
         while unused < freeCount && free[unused].givenAt &+ releaseAfterNanoseconds <= now { unused += 1 }
         let peakInUse = mappedCount - unused
-        let released = unused - max(reserve, peakInUse / 4)
+        let released = unused - max(reserve, peakInUse / 2)
         if released > 0 {
             for index in 0..<released { unmap(free[index].address) }
             freeCount -= released
