@@ -31,12 +31,31 @@ struct FieldSectionScanner: Sendable {
     private var holding = false
     /// The lent storage was cleared for the current section.
     private var started = false
-    var lineStart = 0
-    var nameEnd = 0
-    var valueStart = 0
-    var valueEnd = 0
+    // Offsets as 32 bits (a head is below 2 GiB, `HeadLimits`), read and written through
+    // the `Int` properties below.
+    private var storedLineStart: Int32 = 0
+    private var storedNameEnd: Int32 = 0
+    private var storedValueStart: Int32 = 0
+    private var storedValueEnd: Int32 = 0
     /// The section's fields so far when it spans several calls (`holding`).
     private var held: [HeaderField] = []
+
+    var lineStart: Int {
+        get { Int(storedLineStart) }
+        set { storedLineStart = Int32(truncatingIfNeeded: newValue) }
+    }
+    var nameEnd: Int {
+        get { Int(storedNameEnd) }
+        set { storedNameEnd = Int32(truncatingIfNeeded: newValue) }
+    }
+    var valueStart: Int {
+        get { Int(storedValueStart) }
+        set { storedValueStart = Int32(truncatingIfNeeded: newValue) }
+    }
+    var valueEnd: Int {
+        get { Int(storedValueEnd) }
+        set { storedValueEnd = Int32(truncatingIfNeeded: newValue) }
+    }
 
     init(repairs: Bool) {
         self.repairs = repairs

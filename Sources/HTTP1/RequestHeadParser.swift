@@ -25,17 +25,39 @@ public struct RequestHeadParser: Sendable {
 
     /// The limits this parser enforces.
     public let limits: HeadLimits
-    // The one-byte fields together (every client connection holds a parser).
+    // Every client connection holds a parser, so it is kept small: the one-byte fields
+    // together, offsets as 32 bits (a head is below 2 GiB, `HeadLimits`), read and written
+    // through the `Int` properties below.
     private var state = State.start
     private var method = HTTPMethod.other
     private var version = HTTPVersion.http11
-    private var position = 0
-    private var emptyLines = 0
-    private var methodStart = 0
-    private var targetStart = 0
-    private var targetEnd = 0
-    private var versionStart = 0
+    private var storedPosition: Int32 = 0
+    private var storedMethodStart: Int32 = 0
+    private var storedTargetStart: Int32 = 0
+    private var storedTargetEnd: Int32 = 0
+    private var storedVersionStart: Int32 = 0
     private var scanner = FieldSectionScanner(repairs: false)
+
+    private var position: Int {
+        get { Int(storedPosition) }
+        set { storedPosition = Int32(truncatingIfNeeded: newValue) }
+    }
+    private var methodStart: Int {
+        get { Int(storedMethodStart) }
+        set { storedMethodStart = Int32(truncatingIfNeeded: newValue) }
+    }
+    private var targetStart: Int {
+        get { Int(storedTargetStart) }
+        set { storedTargetStart = Int32(truncatingIfNeeded: newValue) }
+    }
+    private var targetEnd: Int {
+        get { Int(storedTargetEnd) }
+        set { storedTargetEnd = Int32(truncatingIfNeeded: newValue) }
+    }
+    private var versionStart: Int {
+        get { Int(storedVersionStart) }
+        set { storedVersionStart = Int32(truncatingIfNeeded: newValue) }
+    }
 
     /// Creates a parser for one connection.
     public init(limits: HeadLimits) {
@@ -60,7 +82,6 @@ public struct RequestHeadParser: Sendable {
     public mutating func reset() {
         state = .start
         position = 0
-        emptyLines = 0
         scanner.reset()
     }
 
@@ -102,7 +123,10 @@ public struct RequestHeadParser: Sendable {
                     return .needMore
                 }
             }
-            guard try scanner.scan(base, &position, end, storage: &fieldStorage) else {
+            var p = position
+            let sectionEnded = try scanner.scan(base, &p, end, storage: &fieldStorage)
+            position = p
+            guard sectionEnded else {
                 if bytes.count >= limit { throw HTTP1ParseError.headersTooLarge }
                 return .needMore
             }
@@ -143,8 +167,9 @@ public struct RequestHeadParser: Sendable {
                     p += 1
                     state = .method
                 } else if b == ByteClass.cr {
-                    emptyLines += 1
-                    guard emptyLines <= RequestHeadParser.maxLeadingEmptyLines else {
+                    // Only empty lines come before the request line, CRLF each (a bare LF is
+                    // refused), and the message starts at offset 0: p / 2 of them so far.
+                    guard p / 2 < RequestHeadParser.maxLeadingEmptyLines else {
                         throw .badRequest("too many empty lines before request line")
                     }
                     p += 1

@@ -118,7 +118,7 @@ import Testing
         #expect(upstream.balance == .roundRobin)
         #expect(upstream.connectTimeout == .milliseconds(1000))
         #expect(upstream.pool.maxConnectionsPerServer == 1024)
-        #expect(upstream.pool.maxIdlePerServer == 128)
+        #expect(upstream.pool.maxIdlePerServer == 1024)
         #expect(upstream.pool.idleTimeout == .milliseconds(30000))
         #expect(upstream.pool.maxPending == 1024)
         #expect(upstream.healthCheck == nil)
@@ -167,6 +167,18 @@ import Testing
             config.routes[1].target
                 == .directResponse(DirectResponseConfig(status: 200, body: "", contentType: "text/plain")))
         #expect(config.routes[2].hostRewrite == nil)
+    }
+
+    /// The decoder's defaults for a partly given `pool` are `PoolConfig`'s own (1024 idle
+    /// connections per worker: fewer closes and reopens connections under load).
+    @Test func poolKeysLeftOutTakeThePoolConfigDefaults() throws {
+        let text = ConfigFixtures.json(
+            upstreams:
+                #"{"u": {"servers": [{"address": "127.0.0.1:9001"}], "pool": {"idleTimeoutMs": 5000}}}"#,
+            routes: #"[{"name": "a", "upstream": "u"}]"#)
+        let pool = try ConfigFixtures.load(text).get().upstreams[0].pool
+        #expect(pool == PoolConfig(idleTimeout: .milliseconds(5000)))
+        #expect(pool.maxIdlePerServer == 1024)
     }
 
     @Test func acceptsConsistentHashWithoutHashOnAsClientIP() throws {

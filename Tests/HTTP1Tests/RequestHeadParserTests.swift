@@ -111,6 +111,10 @@ let validRequests: [ValidRequest] = [
         name: "leading empty lines",
         raw: "\r\n\r\nGET / HTTP/1.1\r\nHost: example.com\r\n\r\n", headLength: 41),
     ValidRequest(
+        name: "eight leading empty lines, the most tolerated",
+        raw: String(repeating: "\r\n", count: 8) + "GET / HTTP/1.1\r\nHost: example.com\r\n\r\n",
+        headLength: 53),
+    ValidRequest(
         name: "absolute-form wins over Host",
         raw: "GET http://api.example.com:8080/path?q=1 HTTP/1.1\r\nHost: other.example\r\n\r\n",
         target: "http://api.example.com:8080/path?q=1", form: .absolute, originTarget: "/path?q=1",
@@ -221,6 +225,12 @@ let validRequests: [ValidRequest] = [
         for cuts in feedings(of: message.count) {
             #expect(feedRequest(message, cuts: cuts) == whole, "cuts \(cuts.prefix(3))")
         }
+    }
+
+    /// Every idle client connection holds a parser (docs/performance.md, "Memory per idle
+    /// connection"): its offsets are 32-bit and its small fields packed.
+    @Test func staysWithinSixtyFourBytes() {
+        #expect(MemoryLayout<RequestHeadParser>.size <= 64)
     }
 
     @Test func trimsWhitespaceAroundValuesAndKeepsInnerWhitespace() throws {

@@ -5,10 +5,14 @@
       Sends exactly N GET requests over C keep-alive connections (one request in flight per
       connection) and checks every response is a 200. Used by the callgrind scenario.
 
-  client.py idle --port P --path /small --conns N --pids "PID ..." [--warmup W]
-      Sends W warm-up requests, reads the summed VmRSS of PIDS, then opens N connections, sends
-      one request on each, reads the response and keeps the connection open and idle; reads
-      VmRSS again and prints "rss_before_kb=.. rss_after_kb=.. conns=.. bytes_per_conn=..".
+  client.py idle --port P --path /small --conns N --pids "PID ..." [--batch B] [--warmup W]
+      Sends W warm-up requests over one connection, reads the summed VmRSS of PIDS, then opens
+      N connections B at a time: each batch of B connections sends its B requests before any
+      response is read (so B requests are in flight at once and the proxy's upstream pool
+      grows to about B), then reads the B responses; every connection stays open and idle.
+      Reads VmRSS again and prints "rss_before_kb=.. rss_after_kb=.. conns=.. batch=..
+      upstream_conns=.. bytes_per_conn=.."; upstream_conns counts the established connections
+      to --upstream-port (-1 without it), i.e. the proxy's upstream pool.
 """
 import argparse
 import resource
@@ -37,6 +41,10 @@ class Connection:
     def exchange(self, request):
         """Sends one request and reads its response; returns the status code."""
         self.sock.sendall(request)
+        return self.read_response()
+
+    def read_response(self):
+        """Reads one response (Content-Length framed); returns the status code."""
         while b"\r\n\r\n" not in self.buf:
             self._fill()
         head, self.buf = self.buf.split(b"\r\n\r\n", 1)
@@ -103,6 +111,18 @@ def rss_kb(pids):
     return total
 
 
+def established_to(port):
+    """Established TCP connections on this host whose remote port is `port` (IPv4 loopback)."""
+    count = 0
+    with open("/proc/net/tcp") as table:
+        next(table)
+        for line in table:
+            fields = line.split()
+            if fields[3] == "01" and int(fields[2].split(":")[1], 16) == port:
+                count += 1
+    return count
+
+
 def idle(args):
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < hard:
@@ -119,21 +139,32 @@ def idle(args):
     time.sleep(args.settle)
     before = rss_kb(pids)
     conns = []
-    for i in range(args.conns):
-        try:
-            conn = Connection(args.port)
-            status = conn.exchange(request)
-        except Exception as error:
-            print(f"client: connection {i} failed: {error!r}", file=sys.stderr)
-            return 1
-        if status != 200:
-            print(f"client: connection {i} got status {status}", file=sys.stderr)
-            return 1
-        conns.append(conn)
+    for start in range(0, args.conns, args.batch):
+        batch = []
+        for i in range(start, min(start + args.batch, args.conns)):
+            try:
+                conn = Connection(args.port)
+                conn.sock.sendall(request)
+            except Exception as error:
+                print(f"client: connection {i} failed: {error!r}", file=sys.stderr)
+                return 1
+            batch.append(conn)
+        for offset, conn in enumerate(batch):
+            try:
+                status = conn.read_response()
+            except Exception as error:
+                print(f"client: connection {start + offset} failed: {error!r}", file=sys.stderr)
+                return 1
+            if status != 200:
+                print(f"client: connection {start + offset} got status {status}", file=sys.stderr)
+                return 1
+        conns.extend(batch)
     time.sleep(args.settle)
     after = rss_kb(pids)
+    upstream = established_to(args.upstream_port) if args.upstream_port else -1
     per_conn = (after - before) * 1024 / args.conns
-    print(f"rss_before_kb={before} rss_after_kb={after} conns={args.conns} bytes_per_conn={per_conn:.0f}")
+    print(f"rss_before_kb={before} rss_after_kb={after} conns={args.conns} batch={args.batch} "
+          f"upstream_conns={upstream} bytes_per_conn={per_conn:.0f}")
     for conn in conns:
         conn.close()
     return 0
@@ -152,6 +183,8 @@ def main():
     i.add_argument("--path", default="/small")
     i.add_argument("--conns", type=int, default=10000)
     i.add_argument("--pids", required=True)
+    i.add_argument("--batch", type=int, default=200)
+    i.add_argument("--upstream-port", type=int, default=0)
     i.add_argument("--warmup", type=int, default=200)
     i.add_argument("--settle", type=float, default=1.0)
     args = parser.parse_args()

@@ -9,7 +9,7 @@ import statistics
 import sys
 
 LOAD_FIELDS = ["scenario", "round", "target", "rps", "mbps", "p50_us", "p99_us",
-               "cpu_s", "wall_s", "hwm_kb", "errors"]
+               "cpu_s", "wall_s", "hwm_kb", "errors", "time_wait"]
 ORDER = ["portico", "nginx", "haproxy", "direct"]
 
 
@@ -63,7 +63,7 @@ def load(path, scenario, title):
     if show_mbps:
         header.append("MB/s")
     header += ["p50 ms", "p99 ms", "proxy CPU s", "proxy cores", "req/s per proxy core",
-               "× nginx req/s", "× nginx per core", "peak RSS MiB", "errors"]
+               "× nginx req/s", "× nginx per core", "peak RSS MiB", "upstream TIME_WAIT", "errors"]
     lines = [f"### {title}", "",
              "| " + " | ".join(header) + " |",
              "|---|" + "---:|" * (len(header) - 1)]
@@ -92,12 +92,15 @@ def load(path, scenario, title):
                   ("1" if target == "nginx" else "—"),
                   spread([num(r["hwm_kb"]) / 1024 if num(r["hwm_kb"]) is not None else None
                           for r in mine], 1),
+                  spread([num(r["time_wait"]) for r in mine], 0),
                   str(sum(int(r["errors"]) for r in mine))]
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
     lines.append(f"{len(by_round)} round(s); median (min–max). Proxy CPU = utime+stime from /proc "
                  "over the run; req/s per proxy core = req/s ÷ (CPU s ÷ wall s); "
-                 "× nginx = ratio to nginx in the same round; peak RSS = VmHWM.")
+                 "× nginx = ratio to nginx in the same round; peak RSS = VmHWM; upstream TIME_WAIT = "
+                 "connections to the upstream closed during the run (sockets left in TIME_WAIT, "
+                 "`ss`), i.e. upstream connection churn.")
     return "\n".join(lines) + "\n"
 
 
@@ -124,21 +127,26 @@ def callgrind(path):
 
 
 def memory(path):
-    fields = ["target", "conns", "rss_before_kb", "rss_after_kb", "bytes_per_conn"]
+    fields = ["target", "conns", "batch", "upstream_conns", "rss_before_kb", "rss_after_kb", "bytes_per_conn"]
     runs = rows(path, fields)
     per = {r["target"]: float(r["bytes_per_conn"]) for r in runs}
     lines = ["### RSS per idle keep-alive client connection", "",
-             "| proxy | connections | RSS before MiB | RSS after MiB | bytes per idle connection "
-             "| × nginx |",
-             "|---|---:|---:|---:|---:|---:|"]
+             "| proxy | connections | opened at a time | idle upstream connections | RSS before MiB "
+             "| RSS after MiB | bytes per idle connection | × nginx |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for r in sorted(runs, key=lambda r: ORDER.index(r["target"]) if r["target"] in ORDER else 99):
         ratio = per[r["target"]] / per["nginx"] if per.get("nginx") else None
-        lines.append(f"| {r['target']} | {int(r['conns']):,} | {int(r['rss_before_kb']) / 1024:.1f} | "
+        upstream = int(r["upstream_conns"])
+        lines.append(f"| {r['target']} | {int(r['conns']):,} | {int(r['batch']):,} | "
+                     f"{'—' if upstream < 0 else f'{upstream:,}'} | "
+                     f"{int(r['rss_before_kb']) / 1024:.1f} | "
                      f"{int(r['rss_after_kb']) / 1024:.1f} | {per[r['target']]:,.0f} | "
                      f"{'—' if ratio is None else f'{ratio:.2f}'} |")
     lines.append("")
-    lines.append("Each connection sent one request, got its response and stays open idle; "
-                 "(VmRSS after − VmRSS before) ÷ connections.")
+    lines.append("Connections are opened a batch at a time, every request of a batch in flight before "
+                 "any response is read; each connection then stays open idle. Idle upstream connections: "
+                 "the proxy's established connections to the upstream afterwards (its pool grows with the "
+                 "concurrency; they count in the RSS). (VmRSS after − VmRSS before) ÷ connections.")
     return "\n".join(lines) + "\n"
 
 

@@ -162,7 +162,7 @@ extension ConfigDecoder {
         guard let object = nested(upstream, "pool", keys: ConfigDecoder.poolKeys) else { return PoolConfig() }
         return PoolConfig(
             maxConnectionsPerServer: integer(object, "maxConnectionsPerServer", default: 1024, minimum: 1),
-            maxIdlePerServer: integer(object, "maxIdlePerServer", default: 128),
+            maxIdlePerServer: integer(object, "maxIdlePerServer", default: 1024),
             idleTimeout: milliseconds(object, "idleTimeoutMs", default: 30000),
             maxPending: integer(object, "maxPending", default: 1024))
     }

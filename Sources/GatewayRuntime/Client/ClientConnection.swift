@@ -18,25 +18,34 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
         case closed
     }
 
+    // Stored properties in an order that packs them (Swift lays a class out in declaration
+    // order, padding each field to its alignment): the descriptor and the one-byte fields
+    // fill the gaps around `peer` (10 bytes), then come the words. An idle connection is
+    // mostly this object, and its size decides its malloc size class (docs/performance.md,
+    // "Memory per idle connection").
     let fd: Int32
-    // Strong (a `let` is used without reference counting, unlike an unowned one): the cycle
-    // with the worker's connection table ends when the connection closes.
-    let worker: Worker
-    let peer: SocketAddress?
-    let listener: RuntimeListener
     /// Changed only by the connection itself; the dispatcher and the exchange ask for changes
     /// through `beginExchange` and the `exchange…` methods.
     private(set) var phase: Phase = .awaitingHead
-    var input: ByteBuffer
-    var output: ByteBuffer
-    /// Bytes of a large gateway-made response that did not fit in `output` yet.
-    private var overflow: [UInt8] = []
     var readable = false
     var writable = true
     /// The peer closed its side (or reset); nothing more will arrive.
     var peerClosed = false
+    let peer: SocketAddress?
     /// epoll reported a hangup: the end of the stream is near, and no further edge will say so.
     private var hangupSeen = false
+    /// Set once the first byte of the current request head arrived (for requestHeaderMs).
+    private var headStarted = false
+    /// True while `drive()` runs, so a request finishing inside it does not re-enter it.
+    private var isDriving = false
+    // Strong (a `let` is used without reference counting, unlike an unowned one): the cycle
+    // with the worker's connection table ends when the connection closes.
+    let worker: Worker
+    let listener: RuntimeListener
+    var input: ByteBuffer
+    var output: ByteBuffer
+    /// Bytes of a large gateway-made response that did not fit in `output` yet.
+    private var overflow: [UInt8] = []
     var parser: RequestHeadParser
     /// The request being proxied (phase `.exchanging`).
     private(set) var exchange: ProxyExchange?
@@ -52,8 +61,8 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
     /// "Not armed" for the due times (no monotonic reading is ever 0); not an optional, which
     /// would take a word more per connection.
     private static var unarmed: Instant { .zero }
-    /// Set once the first byte of the current request head arrived (for requestHeaderMs).
-    private var headStarted = false
+    /// When bytes last moved for the current exchange (either socket), for `idleMs`.
+    private(set) var lastProgressAt = Instant.zero
     /// The peer's IP as text, made once per connection.
     private(set) lazy var peerText: String = peer?.ipText ?? "unknown"
 
@@ -153,13 +162,7 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
 
     // MARK: Reading requests
 
-    /// When bytes last moved for the current exchange (either socket), for `idleMs`.
-    private(set) var lastProgressAt = Instant.zero
-
     func noteProgress() { lastProgressAt = worker.loop.instant }
-
-    /// True while `drive()` runs, so a request finishing inside it does not re-enter it.
-    private var isDriving = false
 
     func runDeferred() { drive() }
 

@@ -42,7 +42,7 @@ final class Worker {
         self.snapshot = snapshot
         self.dispatcher = RequestDispatcher(snapshot: snapshot)
         self.stats = WorkerStats(layout: snapshot.statLayout)
-        self.buffers = BufferPool(capacity: snapshot.bufferBytes)
+        self.buffers = BufferPool(capacity: snapshot.bufferBytes, loop: loop)
         self.bufferPools[snapshot.bufferBytes] = buffers
     }
 
@@ -188,7 +188,8 @@ final class Worker {
         dispatcher.adopt(snapshot)
         stats.adopt(snapshot.statLayout)
         if buffers.capacity != snapshot.bufferBytes {
-            let pool = bufferPools[snapshot.bufferBytes] ?? BufferPool(capacity: snapshot.bufferBytes)
+            let pool =
+                bufferPools[snapshot.bufferBytes] ?? BufferPool(capacity: snapshot.bufferBytes, loop: loop)
             bufferPools[snapshot.bufferBytes] = pool
             buffers = pool
         }
