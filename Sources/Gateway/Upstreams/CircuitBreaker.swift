@@ -62,7 +62,10 @@ package final class CircuitBreaker: Sendable {
         _ verdict: AttemptVerdict, of admission: CircuitBreakerAdmission, at now: Instant,
         _ config: CircuitBreakerConfig
     ) -> CircuitBreakerTransition? {
-        update(from: word.load(ordering: .relaxed)) { $0.record(verdict, of: admission, at: now, config) }
+        let current = word.load(ordering: .relaxed)
+        // The steady state of a healthy server: one load, no transition to compute.
+        if verdict == .success && CircuitBreakerState.isClosedWithoutFailures(current) { return nil }
+        return update(from: current) { $0.record(verdict, of: admission, at: now, config) }
     }
 
     /// Whether ``admit(at:_:)`` would let an attempt through now, without taking a trial slot
@@ -331,6 +334,12 @@ package struct CircuitBreakerState: Sendable, Hashable, CustomStringConvertible 
     @inline(__always)
     static func isClosed(_ bits: UInt64) -> Bool {
         bits >> phaseShift == closedPhase
+    }
+
+    /// Whether a packed word is closed with no failure counted: a success then changes nothing.
+    @inline(__always)
+    static func isClosedWithoutFailures(_ bits: UInt64) -> Bool {
+        isClosed(bits) && bits & payloadMask == 0
     }
 
     // MARK: Packing

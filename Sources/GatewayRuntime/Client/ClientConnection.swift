@@ -103,6 +103,7 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
         drive()
     }
 
+    @inline(__always)
     func armTimeout(after span: TimeSpan) {
         timeoutDue = worker.loop.instant + max(span, .zero)
         worker.loop.schedule(timer, noLaterThan: timeoutDue)

@@ -215,7 +215,8 @@ final class RequestDispatcher {
     private func choose(
         _ upstream: RuntimeUpstream, keyHash: UInt64, worker: Worker, at now: Instant, skipping: UInt64
     ) -> ServerChoice? {
-        let servers = upstream.servers
+        // `upstream` (a parameter, held by the caller) is read in place: a local copy of its
+        // server array would cost a retain and a release per request.
         let config = upstream.circuitBreaker
         var skip = skipping
         while true {
@@ -223,11 +224,12 @@ final class RequestDispatcher {
                 upstream, keyHash: keyHash, worker: worker,
                 excluding: {
                     ($0 < 64 && skip & (1 << UInt64($0)) != 0)
-                        || !servers[$0].state.breaker.wouldAdmit(at: now, config)
+                        || !upstream.servers[$0].state.breaker.wouldAdmit(at: now, config)
                 })
             guard let index = picked else { return nil }
-            let admission = servers[index].state.breaker.admit(at: now, config)
-            if admission.isAllowed { return (servers[index], admission) }
+            let server = upstream.servers[index]
+            let admission = server.state.breaker.admit(at: now, config)
+            if admission.isAllowed { return (server, admission) }
             // Its circuit opened (or its trials filled) between the look and the take.
             guard index < 64 else { return nil }
             skip |= 1 << UInt64(index)
@@ -245,9 +247,8 @@ final class RequestDispatcher {
         _ upstream: RuntimeUpstream, keyHash: UInt64, worker: Worker, excluding: (Int) -> Bool
     ) -> Int? {
         let input = BalancerInput(random: worker.random.next(), keyHash: keyHash)
-        let servers = upstream.servers
         return balancers[upstream.index].pick(
-            input, inFlight: { worker.stats.servers[servers[$0].statSlot].activeRequests },
+            input, inFlight: { worker.stats.servers[upstream.servers[$0].statSlot].activeRequests },
             excluding: excluding)
     }
 

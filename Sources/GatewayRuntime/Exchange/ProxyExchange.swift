@@ -31,6 +31,13 @@ final class ProxyExchange: TimerHandler {
     private func holdingClient(_ body: () -> Void) {
         withExtendedLifetime(clientRef.takeUnretainedValue()) { body() }
     }
+    /// The current server without a retain: it belongs to the snapshot the exchange holds,
+    /// but a call on an unowned(unsafe) reference would retain it for the call's length.
+    @inline(__always)
+    private func withServer<R>(_ body: (RuntimeServer) -> R) -> R {
+        Unmanaged.passUnretained(server)._withUnsafeGuaranteedRef(body)
+    }
+
     // Strong: a `let` is used without reference counting. The dispatcher's spare list holds
     // exchanges; `Worker.closeAll` empties it, which ends that cycle.
     let worker: Worker
@@ -180,12 +187,12 @@ final class ProxyExchange: TimerHandler {
         if server.index < 64 { triedServers |= 1 << UInt64(server.index) }
         record.attempts += 1
         if record.upstreamStartedAt == nil { record.upstreamStartedAt = now }
-        worker.attemptStarted(&record, server: server)
+        withServer { worker.attemptStarted(&record, server: $0) }
         let perTry = route.retryPolicy.perTryTimeout
         attemptDeadline = RequestDeadline.attemptDeadline(
             request: machine.deadline, attemptStart: now, perTry: perTry)
         if perTry > .zero, let attemptDeadline { worker.loop.schedule(attemptTimer, at: attemptDeadline) }
-        if let pooled = worker.pool.take(for: server) {
+        if let pooled = withServer({ worker.pool.take(for: $0) }) {
             attach(pooled)
             perform(machine.connectionReady(reused: true))
             return
@@ -238,7 +245,7 @@ final class ProxyExchange: TimerHandler {
         }
         // Another attempt sends what was kept of the body first.
         replay.rewind()
-        replay.pump(into: &connection.output)
+        if replay.hasPending { replay.pump(into: &connection.output) }
         if answerContinue {
             // The gateway answers the expectation itself once it can take the body
             // (RFC 9110 §10.1.1); the upstream never sees `Expect`.
@@ -303,7 +310,11 @@ final class ProxyExchange: TimerHandler {
 
     /// Relays request body bytes from the client's input to the upstream, framed anew.
     func pumpRequestBody() {
-        guard let connection, connection.phase == .active else { return }
+        // Nothing to send (the usual case of a request without a body): no work at all.
+        guard !machine.requestBodyDone || replay.hasPending, let connection, connection.phase == .active
+        else {
+            return
+        }
         if replay.hasPending {
             // What another attempt already sent goes out again first, in order.
             replay.pump(into: &connection.output)
@@ -630,13 +641,14 @@ final class ProxyExchange: TimerHandler {
     private func recordVerdict(_ verdict: AttemptVerdict) {
         guard let admission = breakerAdmission else { return }
         breakerAdmission = nil
-        server.state.breaker.record(verdict, of: admission, at: now, upstream.circuitBreaker)
+        let now = self.now
+        withServer { $0.state.breaker.record(verdict, of: admission, at: now, upstream.circuitBreaker) }
     }
 
     /// Counts the end of the attempt in progress for its server, if one is in progress.
     private func endAttempt(failed: Bool, verdict: AttemptVerdict) {
         recordVerdict(verdict)
-        worker.loop.cancel(attemptTimer)
+        if attemptTimer.isScheduled { worker.loop.cancel(attemptTimer) }
         worker.attemptEnded(&record, failed: failed)
     }
 
@@ -647,8 +659,8 @@ final class ProxyExchange: TimerHandler {
     }
 
     private func finishRecord(status: Int, error: ProxyError?) {
-        worker.loop.cancel(attemptTimer)
-        worker.loop.cancel(backoffTimer)
+        if attemptTimer.isScheduled { worker.loop.cancel(attemptTimer) }
+        if backoffTimer.isScheduled { worker.loop.cancel(backoffTimer) }
         record.status = status
         record.errorKind = error?.kind
         worker.recordExchange(record)

@@ -18,7 +18,7 @@ struct RequestReplay {
     mutating func start(keeping: Bool) {
         if bytes.capacity > Self.retainedCapacity {
             bytes = []
-        } else {
+        } else if !bytes.isEmpty {
             bytes.removeAll(keepingCapacity: true)
         }
         sent = 0
@@ -41,9 +41,11 @@ struct RequestReplay {
     }
 
     /// A new attempt: everything kept goes out again.
+    @inline(__always)
     mutating func rewind() { sent = 0 }
 
     /// Kept bytes the current attempt has not sent yet.
+    @inline(__always)
     var hasPending: Bool { sent < bytes.count }
 
     /// Moves pending bytes to `output` as far as it has room.
