@@ -6,7 +6,7 @@ import Glibc
 /// For conditions no helper can signal (e.g. a counter in the gateway's `/stats`); prefer the
 /// blocking waits of `FakeUpstream`, `TestClient` and `ProcessRunner` when they apply. Errors
 /// thrown by `condition` propagate at once.
-public func waitUntil(
+package func waitUntil(
     _ description: String = "condition", timeout: Duration = .seconds(5),
     interval: Duration = .milliseconds(5),
     _ condition: () throws -> Bool

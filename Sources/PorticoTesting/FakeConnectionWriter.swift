@@ -6,13 +6,13 @@ import Glibc
 /// the upstream's `writeTimeout` for buffer space, and every wait (`pause`, `wait(for:)`, writes)
 /// throws `TestingError.stopped` when the upstream stops, so `stop()` never hangs on a handler.
 /// Nothing is added implicitly except `Content-Length` / `Transfer-Encoding` where documented.
-public final class FakeConnectionWriter {
+package final class FakeConnectionWriter {
     /// The method of the request being answered; a HEAD response gets no body bytes.
-    public let requestMethod: String
+    package let requestMethod: String
     /// Whether the connection has been closed or reset by the handler.
-    public private(set) var isClosed = false
+    package private(set) var isClosed = false
     /// Whether the connection will be closed once the handler returns.
-    public private(set) var closesAfterResponse = false
+    package private(set) var closesAfterResponse = false
 
     private(set) var fd: Int32
     private let wakeFd: Int32
@@ -26,7 +26,7 @@ public final class FakeConnectionWriter {
     }
 
     /// Writes raw bytes exactly as given (for malformed or hand-crafted responses).
-    public func write(_ bytes: [UInt8]) throws {
+    package func write(_ bytes: [UInt8]) throws {
         guard !isClosed else { throw TestingError.connectionClosed("handler wrote after close()/reset()") }
         try bytes.withUnsafeBytes {
             try LoopbackSocket.sendAll(
@@ -35,10 +35,10 @@ public final class FakeConnectionWriter {
     }
 
     /// Writes the UTF-8 bytes of `text` exactly as given.
-    public func write(_ text: String) throws { try write(Array(text.utf8)) }
+    package func write(_ text: String) throws { try write(Array(text.utf8)) }
 
     /// Writes an interim response such as `100 Continue` or `103 Early Hints`.
-    public func writeInterim(status: Int = 100, reason: String? = nil, headers: [(String, String)] = [])
+    package func writeInterim(status: Int = 100, reason: String? = nil, headers: [(String, String)] = [])
         throws
     {
         try writeHead(status: status, reason: reason, headers: headers)
@@ -48,7 +48,7 @@ public final class FakeConnectionWriter {
     ///
     /// A final response carrying `Connection: close` also makes the connection close once the
     /// handler returns, as a real server would.
-    public func writeHead(status: Int, reason: String? = nil, headers: [(String, String)] = []) throws {
+    package func writeHead(status: Int, reason: String? = nil, headers: [(String, String)] = []) throws {
         noteConnectionClose(status: status, headers: headers)
         var head = "HTTP/1.1 \(status) \(reason ?? FakeConnectionWriter.reasonPhrase(status))\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
@@ -61,7 +61,7 @@ public final class FakeConnectionWriter {
     /// `Content-Length` is added unless `headers` carries Content-Length or Transfer-Encoding,
     /// or the status forbids a body (1xx, 204, 304). For a HEAD request the body is not sent.
     /// `Connection: close` in `headers` closes the connection after the handler returns.
-    public func writeResponse(
+    package func writeResponse(
         status: Int = 200, reason: String? = nil, headers: [(String, String)] = [], body: [UInt8] = []
     ) throws {
         noteConnectionClose(status: status, headers: headers)
@@ -80,7 +80,7 @@ public final class FakeConnectionWriter {
     }
 
     /// Writes a complete response whose body is the UTF-8 bytes of `body`.
-    public func writeResponse(
+    package func writeResponse(
         status: Int = 200, reason: String? = nil, headers: [(String, String)] = [], body: String
     ) throws {
         try writeResponse(status: status, reason: reason, headers: headers, body: Array(body.utf8))
@@ -90,7 +90,7 @@ public final class FakeConnectionWriter {
     ///
     /// `Transfer-Encoding: chunked` is added unless `headers` already has Transfer-Encoding.
     /// Empty elements are skipped, since an empty chunk would end the body.
-    public func writeChunked(
+    package func writeChunked(
         status: Int = 200, reason: String? = nil, headers: [(String, String)] = [], chunks: [[UInt8]],
         trailers: [(String, String)] = []
     ) throws {
@@ -100,7 +100,7 @@ public final class FakeConnectionWriter {
     }
 
     /// Writes a complete chunked response with UTF-8 text chunks.
-    public func writeChunked(
+    package func writeChunked(
         status: Int = 200, reason: String? = nil, headers: [(String, String)] = [], chunks: [String],
         trailers: [(String, String)] = []
     ) throws {
@@ -110,7 +110,7 @@ public final class FakeConnectionWriter {
     }
 
     /// Writes a head announcing a chunked body; follow with `writeChunk` and `writeLastChunk`.
-    public func writeChunkedHead(status: Int = 200, reason: String? = nil, headers: [(String, String)] = [])
+    package func writeChunkedHead(status: Int = 200, reason: String? = nil, headers: [(String, String)] = [])
         throws
     {
         var fields = headers
@@ -121,16 +121,16 @@ public final class FakeConnectionWriter {
     }
 
     /// Writes one chunk (size line, data, CRLF); an empty `bytes` writes nothing.
-    public func writeChunk(_ bytes: [UInt8]) throws {
+    package func writeChunk(_ bytes: [UInt8]) throws {
         guard !bytes.isEmpty else { return }
         try write(Array((String(bytes.count, radix: 16) + "\r\n").utf8) + bytes + [0x0D, 0x0A])
     }
 
     /// Writes one chunk holding the UTF-8 bytes of `text`.
-    public func writeChunk(_ text: String) throws { try writeChunk(Array(text.utf8)) }
+    package func writeChunk(_ text: String) throws { try writeChunk(Array(text.utf8)) }
 
     /// Writes the last chunk, the trailer fields and the final empty line.
-    public func writeLastChunk(trailers: [(String, String)] = []) throws {
+    package func writeLastChunk(trailers: [(String, String)] = []) throws {
         var tail = "0\r\n"
         for (name, value) in trailers { tail += "\(name): \(value)\r\n" }
         tail += "\r\n"
@@ -138,12 +138,12 @@ public final class FakeConnectionWriter {
     }
 
     /// Sleeps for `duration`; throws `TestingError.stopped` at once if the upstream stops.
-    public func pause(_ duration: Duration) throws {
+    package func pause(_ duration: Duration) throws {
         try pauseInterruptibly(until: .after(duration), wakeFd: wakeFd)
     }
 
     /// Blocks until `latch` opens; throws `timedOut` after `timeout` or `stopped` on stop.
-    public func wait(for latch: TestLatch, timeout: Duration = .seconds(10)) throws {
+    package func wait(for latch: TestLatch, timeout: Duration = .seconds(10)) throws {
         switch try waitForEvents(latch.readFd, POLLIN, wakeFd: wakeFd, deadline: .after(timeout)) {
         case .ready: return
         case .woken: throw TestingError.stopped
@@ -153,7 +153,7 @@ public final class FakeConnectionWriter {
 
     /// Waits until the client (the gateway) closes or resets the connection; true when it did
     /// within `timeout`, false on timeout or when it sent more bytes instead.
-    public func waitForPeerClose(timeout: Duration = .seconds(5)) throws -> Bool {
+    package func waitForPeerClose(timeout: Duration = .seconds(5)) throws -> Bool {
         let deadline = Deadline.after(timeout)
         while true {
             switch try waitForEvents(fd, POLLIN, wakeFd: wakeFd, deadline: deadline) {
@@ -170,11 +170,11 @@ public final class FakeConnectionWriter {
     }
 
     /// Closes the connection once the handler returns instead of reading another request.
-    public func closeAfterResponse() { closesAfterResponse = true }
+    package func closeAfterResponse() { closesAfterResponse = true }
 
     /// Ends the connection in an orderly way now: sends FIN (the read side closes when the
     /// handler returns). Use after a close-delimited body.
-    public func close() {
+    package func close() {
         guard !isClosed else { return }
         shutdown(fd, Int32(SHUT_WR))
         isClosed = true
@@ -183,7 +183,7 @@ public final class FakeConnectionWriter {
 
     /// Writes `bytes` and the end of the stream together: corked, so the FIN rides with the
     /// last data segment and the peer sees data and close in one readiness event.
-    public func writeAndClose(_ bytes: [UInt8]) throws {
+    package func writeAndClose(_ bytes: [UInt8]) throws {
         var one: Int32 = 1
         _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_CORK, &one, socklen_t(MemoryLayout<Int32>.size))
         try write(bytes)
@@ -191,7 +191,7 @@ public final class FakeConnectionWriter {
     }
 
     /// Aborts the connection now with RST (`SO_LINGER` 0 and close).
-    public func reset() {
+    package func reset() {
         guard fd >= 0 else { return }
         LoopbackSocket.resetClose(fd)
         fd = -1
@@ -206,7 +206,7 @@ public final class FakeConnectionWriter {
     }
 
     /// The standard reason phrase for `status`, or `Status` for unknown codes.
-    public static func reasonPhrase(_ status: Int) -> String {
+    package static func reasonPhrase(_ status: Int) -> String {
         switch status {
         case 100: return "Continue"
         case 101: return "Switching Protocols"

@@ -7,12 +7,12 @@ import Synchronization
 /// close or reset. Throwing closes the connection. After it returns the connection reads the
 /// next request unless the writer closed it, `closeAfterResponse()` was called, or the request
 /// said `Connection: close`.
-public struct FakeHandler: Sendable {
+package struct FakeHandler: Sendable {
     /// The behaviour itself.
-    public let respond: @Sendable (FakeRequest, FakeConnectionWriter) throws -> Void
+    package let respond: @Sendable (FakeRequest, FakeConnectionWriter) throws -> Void
 
     /// Wraps a closure as a handler.
-    public init(_ respond: @escaping @Sendable (FakeRequest, FakeConnectionWriter) throws -> Void) {
+    package init(_ respond: @escaping @Sendable (FakeRequest, FakeConnectionWriter) throws -> Void) {
         self.respond = respond
     }
 
@@ -20,7 +20,7 @@ public struct FakeHandler: Sendable {
     ///
     /// The body is `{"upstream":..,"method":..,"target":..,"connection":N,"bodyBytes":N,
     /// "headers":{lowercased name: values joined by ", "}}`.
-    public static let echo = FakeHandler { request, writer in
+    package static let echo = FakeHandler { request, writer in
         try writer.writeResponse(
             status: 200,
             headers: [("Content-Type", "application/json"), ("X-Fake-Upstream", request.upstreamName)],
@@ -28,7 +28,7 @@ public struct FakeHandler: Sendable {
     }
 
     /// A response with `status`, a Content-Length framed `body` and extra `headers`.
-    public static func status(_ status: Int, body: String = "", headers: [(String, String)] = [])
+    package static func status(_ status: Int, body: String = "", headers: [(String, String)] = [])
         -> FakeHandler
     {
         FakeHandler { _, writer in
@@ -37,7 +37,7 @@ public struct FakeHandler: Sendable {
     }
 
     /// Waits `delay` before doing anything (so before the head), then behaves like `then`.
-    public static func delay(_ delay: Duration, then: FakeHandler = .echo) -> FakeHandler {
+    package static func delay(_ delay: Duration, then: FakeHandler = .echo) -> FakeHandler {
         FakeHandler { request, writer in
             try writer.pause(delay)
             try then.respond(request, writer)
@@ -45,7 +45,7 @@ public struct FakeHandler: Sendable {
     }
 
     /// Waits until `latch` opens (at most `timeout`), then behaves like `then`.
-    public static func waitFor(
+    package static func waitFor(
         _ latch: TestLatch, timeout: Duration = .seconds(10), then: FakeHandler = .echo
     )
         -> FakeHandler
@@ -57,7 +57,7 @@ public struct FakeHandler: Sendable {
     }
 
     /// 200 without Content-Length or Transfer-Encoding; the body ends when the connection closes.
-    public static func closeDelimited(_ body: String, status: Int = 200) -> FakeHandler {
+    package static func closeDelimited(_ body: String, status: Int = 200) -> FakeHandler {
         FakeHandler { _, writer in
             try writer.writeHead(status: status, headers: [("Content-Type", "text/plain")])
             try writer.write(body)
@@ -66,17 +66,17 @@ public struct FakeHandler: Sendable {
     }
 
     /// 200 with a chunked body of `chunks` and the given `trailers`.
-    public static func chunked(_ chunks: [String], trailers: [(String, String)] = []) -> FakeHandler {
+    package static func chunked(_ chunks: [String], trailers: [(String, String)] = []) -> FakeHandler {
         FakeHandler { _, writer in
             try writer.writeChunked(status: 200, chunks: chunks, trailers: trailers)
         }
     }
 
     /// Resets the connection (RST) without sending a byte.
-    public static let reset = FakeHandler { _, writer in writer.reset() }
+    package static let reset = FakeHandler { _, writer in writer.reset() }
 
     /// Sends a head promising `bodyBytes` bytes, then `sentBytes` of them, then resets.
-    public static func resetMidBody(bodyBytes: Int = 1000, sentBytes: Int = 100) -> FakeHandler {
+    package static func resetMidBody(bodyBytes: Int = 1000, sentBytes: Int = 100) -> FakeHandler {
         FakeHandler { _, writer in
             try writer.writeHead(status: 200, headers: [("Content-Length", "\(bodyBytes)")])
             try writer.write([UInt8](repeating: UInt8(ascii: "x"), count: sentBytes))
@@ -85,19 +85,19 @@ public struct FakeHandler: Sendable {
     }
 
     /// Sends part of a status line and headers, then closes in an orderly way (FIN).
-    public static let partialHeadThenClose = FakeHandler { _, writer in
+    package static let partialHeadThenClose = FakeHandler { _, writer in
         try writer.write("HTTP/1.1 200 OK\r\nContent-Type: text/pl")
         writer.close()
     }
 
     /// Sends bytes that are not an HTTP/1.1 response, then closes.
-    public static let malformed = FakeHandler { _, writer in
+    package static let malformed = FakeHandler { _, writer in
         try writer.write("HTTP/1.1 abc Nonsense\r\nthis is not a header\r\n\r\n")
         writer.close()
     }
 
     /// Sends each interim status (e.g. 100, 103) before behaving like `then`.
-    public static func interim(_ statuses: [Int], then: FakeHandler = .echo) -> FakeHandler {
+    package static func interim(_ statuses: [Int], then: FakeHandler = .echo) -> FakeHandler {
         FakeHandler { request, writer in
             for status in statuses {
                 let headers: [(String, String)] = status == 103 ? [("Link", "</style.css>; rel=preload")] : []
@@ -109,7 +109,8 @@ public struct FakeHandler: Sendable {
 
     /// Streams `totalBytes` of `x` with Content-Length, `chunkBytes` at a time, pausing
     /// `interval` between pieces.
-    public static func slowBody(totalBytes: Int, chunkBytes: Int = 16384, interval: Duration) -> FakeHandler {
+    package static func slowBody(totalBytes: Int, chunkBytes: Int = 16384, interval: Duration) -> FakeHandler
+    {
         FakeHandler { _, writer in
             try writer.writeHead(status: 200, headers: [("Content-Length", "\(totalBytes)")])
             let piece = [UInt8](repeating: UInt8(ascii: "x"), count: max(1, min(chunkBytes, totalBytes)))
@@ -125,7 +126,7 @@ public struct FakeHandler: Sendable {
 
     /// The n-th request received (counted across connections) is handled by `handlers[n]`;
     /// the last handler answers every request after that, e.g. `[.status(503), .echo]`.
-    public static func sequence(_ handlers: [FakeHandler]) -> FakeHandler {
+    package static func sequence(_ handlers: [FakeHandler]) -> FakeHandler {
         precondition(!handlers.isEmpty, "FakeHandler.sequence needs at least one handler")
         let counter = Counter()
         return FakeHandler { request, writer in

@@ -1,30 +1,30 @@
 /// One request as a `FakeUpstream` received it, recorded for the handler and the test.
-public struct FakeRequest: Sendable {
+package struct FakeRequest: Sendable {
     /// The method token, e.g. `GET`.
-    public var method: String
+    package var method: String
     /// The request target exactly as sent, e.g. `/users/7?x=1`.
-    public var target: String
+    package var target: String
     /// The protocol version, e.g. `HTTP/1.1`.
-    public var version: String
+    package var version: String
     /// The header fields in wire order, duplicates kept.
-    public var headers: [(String, String)]
+    package var headers: [(String, String)]
     /// The decoded body; empty when the upstream only counts bodies.
-    public var body: [UInt8]
+    package var body: [UInt8]
     /// How many body bytes arrived (decoded), also when they were not stored.
-    public var bodyByteCount: Int
+    package var bodyByteCount: Int
     /// Trailer fields after a chunked body.
-    public var trailers: [(String, String)]
+    package var trailers: [(String, String)]
     /// Whether the body used the chunked transfer coding.
-    public var wasChunked: Bool
+    package var wasChunked: Bool
     /// Which accepted connection carried the request: 0 for the first, 1 for the second, ...
-    public var connectionIndex: Int
+    package var connectionIndex: Int
     /// The position of the request on its connection: 0 for the first.
-    public var indexOnConnection: Int
+    package var indexOnConnection: Int
     /// The `name` of the `FakeUpstream` that received it.
-    public var upstreamName: String
+    package var upstreamName: String
 
     /// Creates a request record; `FakeUpstream` fills these in while parsing.
-    public init(
+    package init(
         method: String, target: String, version: String = "HTTP/1.1", headers: [(String, String)] = [],
         body: [UInt8] = [], trailers: [(String, String)] = [], wasChunked: Bool = false,
         connectionIndex: Int = 0, indexOnConnection: Int = 0, upstreamName: String = "upstream"
@@ -43,23 +43,23 @@ public struct FakeRequest: Sendable {
     }
 
     /// The target without its query, e.g. `/users/7`.
-    public var path: String { String(target.prefix { $0 != "?" }) }
+    package var path: String { String(target.prefix { $0 != "?" }) }
 
     /// The query after `?`, or nil when the target has none.
-    public var query: String? {
+    package var query: String? {
         guard let mark = target.firstIndex(of: "?") else { return nil }
         return String(target[target.index(after: mark)...])
     }
 
     /// The first value of header `name` (case-insensitive), or nil.
-    public func header(_ name: String) -> String? { HeaderList.first(name, in: headers) }
+    package func header(_ name: String) -> String? { HeaderList.first(name, in: headers) }
 
     /// Every value of header `name` (case-insensitive), in wire order.
-    public func headers(_ name: String) -> [String] { HeaderList.values(name, in: headers) }
+    package func headers(_ name: String) -> [String] { HeaderList.values(name, in: headers) }
 
     /// The first value of trailer `name` (case-insensitive), or nil.
-    public func trailer(_ name: String) -> String? { HeaderList.first(name, in: trailers) }
+    package func trailer(_ name: String) -> String? { HeaderList.first(name, in: trailers) }
 
     /// The body decoded as UTF-8 (invalid sequences replaced).
-    public var bodyString: String { String(decoding: body, as: UTF8.self) }
+    package var bodyString: String { String(decoding: body, as: UTF8.self) }
 }

@@ -9,15 +9,15 @@ import Synchronization
 /// by `deinit`) closes the listener and every connection, interrupts handlers blocked in their
 /// writer, and joins all threads. A handler closure that captures its own upstream keeps it
 /// alive, so call `stop()` explicitly (e.g. in a `defer`).
-public final class FakeUpstream: Sendable {
+package final class FakeUpstream: Sendable {
     /// The bound port on 127.0.0.1.
-    public let port: UInt16
+    package let port: UInt16
     /// A label for this upstream, reported in `FakeRequest.upstreamName` and by `.echo`.
-    public let name: String
+    package let name: String
     private let core: FakeUpstreamCore
 
     /// Starts listening and serving at once with `handler`.
-    public init(
+    package init(
         name: String = "upstream", config: FakeUpstreamConfig = FakeUpstreamConfig(), handler: FakeHandler
     ) throws {
         core = try FakeUpstreamCore(name: name, config: config, handler: handler)
@@ -27,7 +27,7 @@ public final class FakeUpstream: Sendable {
     }
 
     /// Starts listening and serving at once with a handler closure.
-    public convenience init(
+    package convenience init(
         name: String = "upstream", config: FakeUpstreamConfig = FakeUpstreamConfig(),
         _ respond: @escaping @Sendable (FakeRequest, FakeConnectionWriter) throws -> Void
     ) throws {
@@ -37,47 +37,47 @@ public final class FakeUpstream: Sendable {
     deinit { core.stop() }
 
     /// `127.0.0.1:<port>`, ready for a gateway configuration.
-    public var address: String { "127.0.0.1:\(port)" }
+    package var address: String { "127.0.0.1:\(port)" }
 
     /// Every request received so far, in the order their bodies completed.
-    public var receivedRequests: [FakeRequest] { core.state.withLock { $0.requests } }
+    package var receivedRequests: [FakeRequest] { core.state.withLock { $0.requests } }
 
     /// How many connections have been accepted since start.
-    public var acceptedConnections: Int { core.state.withLock { $0.accepted } }
+    package var acceptedConnections: Int { core.state.withLock { $0.accepted } }
 
     /// How many accepted connections are still open.
-    public var openConnections: Int { core.state.withLock { $0.open } }
+    package var openConnections: Int { core.state.withLock { $0.open } }
 
     /// The total number of request body bytes received (stored or not).
-    public var bodyByteCount: Int { core.state.withLock { $0.bodyBytes } }
+    package var bodyByteCount: Int { core.state.withLock { $0.bodyBytes } }
 
     /// Requests the upstream rejected as malformed (each answered 400 and closed).
-    public var protocolErrors: [String] { core.state.withLock { $0.protocolErrors } }
+    package var protocolErrors: [String] { core.state.withLock { $0.protocolErrors } }
 
     /// Connections that ended in the middle of a request (EOF, reset, read timeout).
-    public var connectionErrors: [String] { core.state.withLock { $0.connectionErrors } }
+    package var connectionErrors: [String] { core.state.withLock { $0.connectionErrors } }
 
     /// Errors thrown by the handler (e.g. writes failing because the gateway went away).
-    public var handlerErrors: [String] { core.state.withLock { $0.handlerErrors } }
+    package var handlerErrors: [String] { core.state.withLock { $0.handlerErrors } }
 
     /// Waits until at least `count` requests have been received and returns all received so far.
-    public func waitForRequests(count: Int, timeout: Duration = .seconds(5)) throws -> [FakeRequest] {
+    package func waitForRequests(count: Int, timeout: Duration = .seconds(5)) throws -> [FakeRequest] {
         try core.waitFor("\(count) requests", timeout: timeout) { $0.requests.count >= count }
         return receivedRequests
     }
 
     /// Waits until at least `count` connections have been accepted.
-    public func waitForAcceptedConnections(count: Int, timeout: Duration = .seconds(5)) throws {
+    package func waitForAcceptedConnections(count: Int, timeout: Duration = .seconds(5)) throws {
         try core.waitFor("\(count) accepted connections", timeout: timeout) { $0.accepted >= count }
     }
 
     /// Waits until at most `count` connections are open (e.g. 0 after the gateway closed them).
-    public func waitForOpenConnections(atMost count: Int, timeout: Duration = .seconds(5)) throws {
+    package func waitForOpenConnections(atMost count: Int, timeout: Duration = .seconds(5)) throws {
         try core.waitFor("at most \(count) open connections", timeout: timeout) { $0.open <= count }
     }
 
     /// Stops serving: closes the listener and all connections and joins every thread; idempotent.
-    public func stop() { core.stop() }
+    package func stop() { core.stop() }
 }
 
 /// The shared state and threads of a `FakeUpstream`, captured by its threads instead of the

@@ -7,27 +7,27 @@ import Synchronization
 /// dispositions, an empty signal mask and stdin from `/dev/null`. Its stdout and stderr are
 /// collected by a background thread; another thread reaps it, so waits never poll. Dropping the
 /// runner kills the child's process group with SIGKILL if it is still alive.
-public final class ProcessRunner: Sendable {
+package final class ProcessRunner: Sendable {
     /// One of the child's output streams.
-    public enum Stream: Sendable, CustomStringConvertible {
+    package enum Stream: Sendable, CustomStringConvertible {
         /// Standard output (descriptor 1).
         case stdout
         /// Standard error (descriptor 2).
         case stderr
 
         /// `stdout` or `stderr`.
-        public var description: String { self == .stdout ? "stdout" : "stderr" }
+        package var description: String { self == .stdout ? "stdout" : "stderr" }
     }
 
     /// How the child ended.
-    public enum Termination: Sendable, Equatable {
+    package enum Termination: Sendable, Equatable {
         /// It called `exit` with this code.
         case exited(Int32)
         /// A signal with this number killed it.
         case signaled(Int32)
 
         /// The shell convention: the exit code, or 128 plus the signal number.
-        public var status: Int32 {
+        package var status: Int32 {
             switch self {
             case .exited(let code): return code
             case .signaled(let signal): return 128 + signal
@@ -36,9 +36,9 @@ public final class ProcessRunner: Sendable {
     }
 
     /// The child's process id (also its process group id).
-    public let pid: pid_t
+    package let pid: pid_t
     /// The program that was started, as given.
-    public let executable: String
+    package let executable: String
     private let core: ProcessCore
     private let waiterThread: TestThread
     private let readerThread: TestThread
@@ -48,7 +48,7 @@ public final class ProcessRunner: Sendable {
     /// The environment is the test process's own (unless `inheritsEnvironment` is false)
     /// overlaid with `environment`. A name without `/` is searched in `PATH`.
     /// `workingDirectory` nil keeps the current directory.
-    public init(
+    package init(
         executable: String, arguments: [String] = [], environment: [String: String] = [:],
         inheritsEnvironment: Bool = true, workingDirectory: String? = nil
     ) throws {
@@ -93,7 +93,7 @@ public final class ProcessRunner: Sendable {
     /// match on that stream, so waiting twice for `reloaded` needs two such lines. Throws
     /// `timedOut` (with the output so far) or, once the stream has closed without such a line,
     /// `processEnded`.
-    public func waitForLine(
+    package func waitForLine(
         containing text: String, in stream: Stream = .stderr, timeout: Duration = .seconds(5)
     ) throws -> String {
         var found: String?
@@ -125,23 +125,23 @@ public final class ProcessRunner: Sendable {
     }
 
     /// Everything the child wrote to `stream` so far, decoded as UTF-8.
-    public func output(_ stream: Stream) -> String {
+    package func output(_ stream: Stream) -> String {
         core.state.withLock { String(decoding: $0.output(stream), as: UTF8.self) }
     }
 
     /// The complete lines the child wrote to `stream` so far.
-    public func lines(in stream: Stream) -> [String] {
+    package func lines(in stream: Stream) -> [String] {
         core.state.withLock { ProcessCore.lines(of: $0.output(stream), includesPartial: $0.isOutputClosed) }
     }
 
     /// How the child ended, or nil while it runs.
-    public var termination: Termination? { core.state.withLock { $0.termination } }
+    package var termination: Termination? { core.state.withLock { $0.termination } }
 
     /// Whether the child is still running (not yet reaped).
-    public var isRunning: Bool { termination == nil }
+    package var isRunning: Bool { termination == nil }
 
     /// Sends `signalNumber` (e.g. `SIGTERM`, `SIGHUP`) to the child; throws if it already ended.
-    public func signal(_ signalNumber: Int32) throws {
+    package func signal(_ signalNumber: Int32) throws {
         // Checked and sent under the lock so the pid cannot have been reaped and reused in between.
         try core.state.withLock { state in
             guard state.termination == nil else {
@@ -157,7 +157,7 @@ public final class ProcessRunner: Sendable {
     /// Throws `timedOut` if it is still running after `timeout`, or if it ended but something
     /// (a grandchild) still holds its output pipes.
     @discardableResult
-    public func waitForExit(timeout: Duration = .seconds(5)) throws -> Int32 {
+    package func waitForExit(timeout: Duration = .seconds(5)) throws -> Int32 {
         let done = core.notifier.wait(until: .after(timeout)) {
             core.state.withLock { $0.termination != nil && $0.isOutputClosed }
         }
@@ -172,7 +172,7 @@ public final class ProcessRunner: Sendable {
     }
 
     /// Kills the child's process group with SIGKILL if the child still runs, and waits for it.
-    public func terminate() {
+    package func terminate() {
         let alive = core.state.withLock { state in
             guard state.termination == nil else { return false }
             kill(-pid, SIGKILL)
@@ -191,7 +191,7 @@ public final class ProcessRunner: Sendable {
     /// The socket is closed before returning, so another test could take the port in between
     /// (and a connect to a free ephemeral port can even connect to itself); prefer letting the
     /// server bind port 0 and report it where possible.
-    public static func freePort() throws -> UInt16 {
+    package static func freePort() throws -> UInt16 {
         let (fd, port) = try LoopbackSocket.listen(backlog: 1)
         Glibc.close(fd)
         return port
@@ -201,7 +201,7 @@ public final class ProcessRunner: Sendable {
     ///
     /// `swift test` runs `.build/<triple>/debug/<Package>PackageTests.xctest`, and the
     /// package's executables (e.g. `portico`) are built into the same directory.
-    public static func builtProductPath(named name: String) -> String? {
+    package static func builtProductPath(named name: String) -> String? {
         var buffer = [CChar](repeating: 0, count: 4096)
         let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
         guard length > 0 else { return nil }

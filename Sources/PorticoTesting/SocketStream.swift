@@ -98,7 +98,13 @@ final class SocketStream {
         var remaining = count
         while remaining > 0 {
             if available == 0 {
-                guard try fill() else {
+                let filled: Bool
+                do {
+                    filled = try fill()
+                } catch TestingError.timedOut(let what) {
+                    throw TestingError.timedOut("\(what) after \(count - remaining) of \(count) bytes")
+                }
+                guard filled else {
                     throw TestingError.connectionClosed(
                         "\(remaining) of \(count) bytes of \(activity) from \(peer) never arrived")
                 }

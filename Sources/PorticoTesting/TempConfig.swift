@@ -4,14 +4,14 @@ import Glibc
 ///
 /// The directory also holds any sibling files a test needs (`file(named:)`, e.g. an access
 /// log); everything directly inside it is deleted with it.
-public final class TempConfig: Sendable {
+package final class TempConfig: Sendable {
     /// The private directory, e.g. `/tmp/portico-test-AbC123`.
-    public let directory: String
+    package let directory: String
     /// The configuration file's path inside `directory`.
-    public let path: String
+    package let path: String
 
     /// Creates the directory and writes `json` to `fileName` inside it.
-    public init(_ json: String, fileName: String = "gateway.json") throws {
+    package init(_ json: String, fileName: String = "gateway.json") throws {
         var template = Array("/tmp/portico-test-XXXXXX".utf8CString)
         guard let created = mkdtemp(&template) else { throw TestingError.system("mkdtemp", errno) }
         directory = String(cString: created)
@@ -38,10 +38,10 @@ public final class TempConfig: Sendable {
     }
 
     /// The path of a file named `name` in the private directory (not created).
-    public func file(named name: String) -> String { directory + "/" + name }
+    package func file(named name: String) -> String { directory + "/" + name }
 
     /// Replaces the configuration atomically (write a sibling, then `rename`), as for SIGHUP tests.
-    public func write(_ json: String) throws {
+    package func write(_ json: String) throws {
         let staging = path + ".next"
         let fd = open(staging, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         if fd < 0 { throw TestingError.system("open \(staging)", errno) }

@@ -6,17 +6,17 @@ import Glibc
 /// `TestingError.timedOut`, so a misbehaving gateway fails a test instead of hanging it. Responses
 /// are parsed incrementally from the stream, which keeps pipelined and keep-alive exchanges
 /// exact. Use from one thread at a time.
-public final class TestClient {
+package final class TestClient {
     /// The port connected to on 127.0.0.1.
-    public let port: UInt16
+    package let port: UInt16
     /// The default time allowed for each operation.
-    public let timeout: Duration
+    package let timeout: Duration
     /// The socket descriptor, for tricks such as `shutdown(2)`; -1 once closed.
-    public private(set) var rawSocket: Int32
+    package private(set) var rawSocket: Int32
     private let stream: SocketStream
 
     /// Connects to `127.0.0.1:port`; throws if the connection is refused or takes over `timeout`.
-    public init(port: UInt16, timeout: Duration = .seconds(5)) throws {
+    package init(port: UInt16, timeout: Duration = .seconds(5)) throws {
         self.port = port
         self.timeout = timeout
         rawSocket = try LoopbackSocket.connect(port: port, deadline: .after(timeout))
@@ -28,7 +28,7 @@ public final class TestClient {
     }
 
     /// Opens a connection, sends `GET path` with `headers`, reads one response and closes.
-    public static func get(
+    package static func get(
         port: UInt16, path: String, headers: [(String, String)] = [], timeout: Duration = .seconds(5)
     ) throws -> TestResponse {
         let client = try TestClient(port: port, timeout: timeout)
@@ -37,7 +37,7 @@ public final class TestClient {
     }
 
     /// Sends raw bytes exactly as given.
-    public func send(_ bytes: [UInt8], timeout: Duration? = nil) throws {
+    package func send(_ bytes: [UInt8], timeout: Duration? = nil) throws {
         let limit = WaitLimit(deadline: .after(timeout ?? self.timeout))
         try bytes.withUnsafeBytes {
             try LoopbackSocket.sendAll(openSocket(), $0, limit: limit, what: "to 127.0.0.1:\(port)")
@@ -45,12 +45,12 @@ public final class TestClient {
     }
 
     /// Sends the UTF-8 bytes of `text` exactly as given (write `\r\n` explicitly).
-    public func send(_ text: String, timeout: Duration? = nil) throws {
+    package func send(_ text: String, timeout: Duration? = nil) throws {
         try send(Array(text.utf8), timeout: timeout)
     }
 
     /// Sends `count` copies of `byte` in 64 KiB pieces, for large uploads without a large array.
-    public func send(repeating byte: UInt8, count: Int, timeout: Duration? = nil) throws {
+    package func send(repeating byte: UInt8, count: Int, timeout: Duration? = nil) throws {
         let limit = WaitLimit(deadline: .after(timeout ?? self.timeout))
         let block = [UInt8](repeating: byte, count: min(count, 65536))
         var remaining = count
@@ -70,7 +70,7 @@ public final class TestClient {
     /// Adds `Host: test` unless `headers` has a Host field, and `Content-Length` when `body` is
     /// given and `headers` has neither Content-Length nor Transfer-Encoding (then `body` is sent
     /// as is, so it must already be chunked if the headers say so).
-    public func sendRequest(
+    package func sendRequest(
         method: String = "GET", path: String, headers: [(String, String)] = [], body: [UInt8]? = nil,
         timeout: Duration? = nil
     ) throws {
@@ -87,7 +87,7 @@ public final class TestClient {
     }
 
     /// Sends a request whose body is the UTF-8 bytes of `body`, without waiting for the response.
-    public func sendRequest(
+    package func sendRequest(
         method: String = "GET", path: String, headers: [(String, String)] = [], body: String,
         timeout: Duration? = nil
     ) throws {
@@ -96,7 +96,7 @@ public final class TestClient {
     }
 
     /// Sends a request (see `sendRequest`) and reads its final response, interim ones included.
-    public func request(
+    package func request(
         method: String = "GET", path: String, headers: [(String, String)] = [], body: [UInt8]? = nil,
         timeout: Duration? = nil
     ) throws -> TestResponse {
@@ -105,7 +105,7 @@ public final class TestClient {
     }
 
     /// Sends a request with a UTF-8 `body` and reads its final response.
-    public func request(
+    package func request(
         method: String = "GET", path: String, headers: [(String, String)] = [], body: String,
         timeout: Duration? = nil
     ) throws -> TestResponse {
@@ -116,7 +116,7 @@ public final class TestClient {
     ///
     /// `requestMethod` matters for framing: a response to HEAD has no body (RFC 9112 section
     /// 6.3). With `storesBody` false the body is only counted (`bodyByteCount`).
-    public func readResponse(
+    package func readResponse(
         requestMethod: String = "GET", timeout: Duration? = nil, storesBody: Bool = true
     ) throws -> TestResponse {
         let deadline = Deadline.after(timeout ?? self.timeout)
@@ -125,7 +125,7 @@ public final class TestClient {
     }
 
     /// Reads the next response, interim or final: a 1xx (other than 101) comes back head only.
-    public func readInterimOrFinal(requestMethod: String = "GET", timeout: Duration? = nil) throws
+    package func readInterimOrFinal(requestMethod: String = "GET", timeout: Duration? = nil) throws
         -> TestResponse
     {
         let deadline = Deadline.after(timeout ?? self.timeout)
@@ -137,19 +137,19 @@ public final class TestClient {
     ///
     /// Interim responses are collected in `interim`. Finish with `readBody(of:)`; this lets a
     /// test observe that a streamed head arrives before the body is complete.
-    public func readHead(requestMethod: String = "GET", timeout: Duration? = nil) throws -> TestResponse {
+    package func readHead(requestMethod: String = "GET", timeout: Duration? = nil) throws -> TestResponse {
         try readFinalHead(requestMethod: requestMethod, deadline: .after(timeout ?? self.timeout))
     }
 
     /// Reads the body belonging to `head` (from `readHead`) and returns the completed response.
-    public func readBody(
+    package func readBody(
         of head: TestResponse, timeout: Duration? = nil, storesBody: Bool = true
     ) throws -> TestResponse {
         try readBody(of: head, deadline: .after(timeout ?? self.timeout), storesBody: storesBody)
     }
 
     /// Reads exactly `count` raw bytes from the connection.
-    public func readBytes(count: Int, timeout: Duration? = nil) throws -> [UInt8] {
+    package func readBytes(count: Int, timeout: Duration? = nil) throws -> [UInt8] {
         stream.activity = "\(count) raw bytes"
         stream.limit = WaitLimit(deadline: .after(timeout ?? self.timeout))
         _ = try openSocket()
@@ -157,17 +157,17 @@ public final class TestClient {
     }
 
     /// Everything the peer sent until it closed, and whether it closed with a reset.
-    public struct PeerClose: Sendable {
+    package struct PeerClose: Sendable {
         /// The bytes received (including any already buffered) before the close.
-        public var bytes: [UInt8]
+        package var bytes: [UInt8]
         /// True if the connection ended with RST (ECONNRESET) rather than FIN.
-        public var wasReset: Bool
+        package var wasReset: Bool
         /// The bytes decoded as UTF-8.
-        public var text: String { String(decoding: bytes, as: UTF8.self) }
+        package var text: String { String(decoding: bytes, as: UTF8.self) }
     }
 
     /// Reads until the peer closes; throws `timedOut` if it is still open after `timeout`.
-    public func readUntilClosed(timeout: Duration? = nil) throws -> PeerClose {
+    package func readUntilClosed(timeout: Duration? = nil) throws -> PeerClose {
         stream.activity = "the connection to close"
         stream.limit = WaitLimit(deadline: .after(timeout ?? self.timeout))
         _ = try openSocket()
@@ -177,7 +177,7 @@ public final class TestClient {
     }
 
     /// Whether the peer closes (EOF or reset) within `within`; bytes received meanwhile are dropped.
-    public func isClosedByPeer(within: Duration = .seconds(5)) -> Bool {
+    package func isClosedByPeer(within: Duration = .seconds(5)) -> Bool {
         guard rawSocket >= 0 else { return false }
         stream.activity = "the connection to close"
         stream.limit = WaitLimit(deadline: .after(within))
@@ -190,19 +190,19 @@ public final class TestClient {
     }
 
     /// Half-closes: sends FIN (`shutdown(SHUT_WR)`) while the read side stays open.
-    public func shutdownWrite() {
+    package func shutdownWrite() {
         if rawSocket >= 0 { shutdown(rawSocket, Int32(SHUT_WR)) }
     }
 
     /// Closes with `SO_LINGER` 0 so the peer sees a reset (RST) instead of an orderly close.
-    public func resetClose() {
+    package func resetClose() {
         guard rawSocket >= 0 else { return }
         LoopbackSocket.resetClose(rawSocket)
         rawSocket = -1
     }
 
     /// Closes the connection normally (FIN); further operations throw.
-    public func close() {
+    package func close() {
         guard rawSocket >= 0 else { return }
         Glibc.close(rawSocket)
         rawSocket = -1

@@ -2,7 +2,7 @@
 ///
 /// Navigation is forgiving: subscripting a missing key or index yields `nil` so chains like
 /// `json["upstreams"]?["users"]?["requests"]?.intValue` read naturally.
-public indirect enum TestJSON: Sendable, Equatable {
+package indirect enum TestJSON: Sendable, Equatable {
     /// A JSON object; key order is not kept.
     case object([String: TestJSON])
     /// A JSON array.
@@ -17,42 +17,42 @@ public indirect enum TestJSON: Sendable, Equatable {
     case null
 
     /// Parses one JSON document (surrounding whitespace allowed); throws `TestingError.malformed`.
-    public init(parsing bytes: [UInt8]) throws {
+    package init(parsing bytes: [UInt8]) throws {
         var parser = TestJSONParser(bytes: bytes)
         self = try parser.parseDocument()
     }
 
     /// Parses one JSON document from text.
-    public init(parsing text: String) throws {
+    package init(parsing text: String) throws {
         try self.init(parsing: Array(text.utf8))
     }
 
     /// The member named `key` of an object, or nil.
-    public subscript(key: String) -> TestJSON? {
+    package subscript(key: String) -> TestJSON? {
         if case .object(let members) = self { return members[key] }
         return nil
     }
 
     /// The element at `index` of an array, or nil when out of range or not an array.
-    public subscript(index: Int) -> TestJSON? {
+    package subscript(index: Int) -> TestJSON? {
         if case .array(let elements) = self, elements.indices.contains(index) { return elements[index] }
         return nil
     }
 
     /// The string, if this is a string.
-    public var stringValue: String? {
+    package var stringValue: String? {
         if case .string(let value) = self { return value }
         return nil
     }
 
     /// The number, if this is a number.
-    public var doubleValue: Double? {
+    package var doubleValue: Double? {
         if case .number(let value) = self { return value }
         return nil
     }
 
     /// The number as an `Int`, if this is a number with no fractional part.
-    public var intValue: Int? {
+    package var intValue: Int? {
         guard case .number(let value) = self, value.rounded() == value, abs(value) < 9.0e15 else {
             return nil
         }
@@ -60,19 +60,19 @@ public indirect enum TestJSON: Sendable, Equatable {
     }
 
     /// The boolean, if this is `true` or `false`.
-    public var boolValue: Bool? {
+    package var boolValue: Bool? {
         if case .bool(let value) = self { return value }
         return nil
     }
 
     /// The elements, if this is an array.
-    public var arrayValue: [TestJSON]? {
+    package var arrayValue: [TestJSON]? {
         if case .array(let elements) = self { return elements }
         return nil
     }
 
     /// The members, if this is an object.
-    public var objectValue: [String: TestJSON]? {
+    package var objectValue: [String: TestJSON]? {
         if case .object(let members) = self { return members }
         return nil
     }

@@ -5,14 +5,14 @@ import Synchronization
 ///
 /// Backed by a socket pair, so a `FakeConnectionWriter` can wait for the latch and for its upstream's
 /// stop at once. Once open it stays open.
-public final class TestLatch: Sendable {
+package final class TestLatch: Sendable {
     /// Readable once the latch is open.
     let readFd: Int32
     private let writeFd: Int32
     private let opened = Mutex(false)
 
     /// Creates a closed latch; throws if the system is out of descriptors.
-    public init() throws {
+    package init() throws {
         (readFd, writeFd) = try LoopbackSocket.makeSocketPair()
     }
 
@@ -22,7 +22,7 @@ public final class TestLatch: Sendable {
     }
 
     /// Opens the latch, releasing every current and future waiter; idempotent.
-    public func open() {
+    package func open() {
         let first = opened.withLock { wasOpen in
             defer { wasOpen = true }
             return !wasOpen
@@ -34,10 +34,10 @@ public final class TestLatch: Sendable {
     }
 
     /// Whether `open()` has been called.
-    public var isOpen: Bool { opened.withLock { $0 } }
+    package var isOpen: Bool { opened.withLock { $0 } }
 
     /// Blocks until the latch is open; throws `TestingError.timedOut` after `timeout`.
-    public func wait(timeout: Duration = .seconds(5)) throws {
+    package func wait(timeout: Duration = .seconds(5)) throws {
         if try waitForEvents(readFd, POLLIN, deadline: .after(timeout)) == .timedOut {
             throw TestingError.timedOut("latch still closed after \(timeout.testDescription)")
         }

@@ -1,33 +1,33 @@
 /// One HTTP/1.1 response as a `TestClient` read it off the wire.
-public struct TestResponse: Sendable {
+package struct TestResponse: Sendable {
     /// The protocol version from the status line, e.g. `HTTP/1.1`.
-    public var version: String
+    package var version: String
     /// The status code.
-    public var status: Int
+    package var status: Int
     /// The reason phrase (may be empty).
-    public var reason: String
+    package var reason: String
     /// The header fields in wire order, duplicates kept.
-    public var headers: [(String, String)]
+    package var headers: [(String, String)]
     /// The decoded body (dechunked); empty when the body was only counted.
-    public var body: [UInt8]
+    package var body: [UInt8]
     /// How many body bytes arrived (decoded), also when they were not stored.
-    public var bodyByteCount: Int
+    package var bodyByteCount: Int
     /// Trailer fields after a chunked body.
-    public var trailers: [(String, String)]
+    package var trailers: [(String, String)]
     /// Whether the body used the chunked transfer coding.
-    public var wasChunked: Bool
+    package var wasChunked: Bool
     /// Whether the body was delimited by the server closing the connection.
-    public var wasCloseDelimited: Bool
+    package var wasCloseDelimited: Bool
     /// Interim (1xx) responses received before this final one, in order.
-    public var interim: [TestResponse]
+    package var interim: [TestResponse]
     /// The head exactly as received, for diagnostics.
-    public var rawHead: String
+    package var rawHead: String
 
     /// How the body is delimited; kept so a head read alone can be completed later.
     var framing: BodyFraming = .none
 
     /// Creates a response; `TestClient` fills these in while parsing.
-    public init(
+    package init(
         version: String = "HTTP/1.1", status: Int, reason: String = "", headers: [(String, String)] = [],
         body: [UInt8] = [], trailers: [(String, String)] = [], wasChunked: Bool = false
     ) {
@@ -45,22 +45,22 @@ public struct TestResponse: Sendable {
     }
 
     /// The first value of header `name` (case-insensitive), or nil.
-    public func header(_ name: String) -> String? { HeaderList.first(name, in: headers) }
+    package func header(_ name: String) -> String? { HeaderList.first(name, in: headers) }
 
     /// Every value of header `name` (case-insensitive), in wire order.
-    public func headers(_ name: String) -> [String] { HeaderList.values(name, in: headers) }
+    package func headers(_ name: String) -> [String] { HeaderList.values(name, in: headers) }
 
     /// The first value of trailer `name` (case-insensitive), or nil.
-    public func trailer(_ name: String) -> String? { HeaderList.first(name, in: trailers) }
+    package func trailer(_ name: String) -> String? { HeaderList.first(name, in: trailers) }
 
     /// The body decoded as UTF-8 (invalid sequences replaced).
-    public var bodyString: String { String(decoding: body, as: UTF8.self) }
+    package var bodyString: String { String(decoding: body, as: UTF8.self) }
 
     /// The body parsed as JSON; throws `TestingError.malformed` if it is not JSON.
-    public func json() throws -> TestJSON { try TestJSON(parsing: body) }
+    package func json() throws -> TestJSON { try TestJSON(parsing: body) }
 
     /// The string member `key` of a top-level JSON object body, e.g. `jsonString("error")`.
     ///
     /// Returns nil when the body is not a JSON object or the member is missing or not a string.
-    public func jsonString(_ key: String) -> String? { (try? json())?[key]?.stringValue }
+    package func jsonString(_ key: String) -> String? { (try? json())?[key]?.stringValue }
 }

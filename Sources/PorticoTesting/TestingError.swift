@@ -2,7 +2,7 @@
 ///
 /// Each case carries a human-readable account of what was awaited so a failing test says
 /// why it failed instead of hanging or printing a bare errno.
-public enum TestingError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum TestingError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A blocking operation did not complete before its timeout; the text names what was awaited.
     case timedOut(String)
     /// The peer closed its side (EOF) while more bytes were expected.
@@ -19,7 +19,7 @@ public enum TestingError: Error, Sendable, Equatable, CustomStringConvertible {
     case processEnded(String)
 
     /// A one-line description suitable for a test failure message.
-    public var description: String {
+    package var description: String {
         switch self {
         case .timedOut(let what): return "timed out: \(what)"
         case .connectionClosed(let what): return "connection closed by peer: \(what)"

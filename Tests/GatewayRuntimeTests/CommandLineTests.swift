@@ -103,9 +103,14 @@ import Testing
         try client.send("POST /upload HTTP/1.1\r\nHost: test\r\nContent-Length: \(total)\r\n\r\n")
         try client.send(repeating: UInt8(ascii: "z"), count: total)
         let response = try client.readResponse()
+        // On a failure, say how far the upload got on each side (a stall was seen, rarely, under
+        // CPU load; docs/architecture.md has the request-body pump's wake-ups).
         #expect(
             response.status == 200,
-            "\(String(decoding: response.body, as: UTF8.self)) \(process.output(.stdout))")
+            """
+            \(String(decoding: response.body, as: UTF8.self)) \(process.output(.stdout))
+            upstream: \(upstream.connectionErrors) \(upstream.handlerErrors)
+            """)
         #expect(upstream.bodyByteCount == total)
         let rss = try #require(residentKiB(of: process.pid))
         #expect(rss < 64 * 1024, "gateway RSS \(rss) KiB after streaming 100 MiB")

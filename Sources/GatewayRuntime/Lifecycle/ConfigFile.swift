@@ -2,9 +2,9 @@ import Gateway
 import Reactor
 
 /// Reads and validates a configuration file (off the event loops).
-public enum ConfigFile {
+package enum ConfigFile {
     /// The whole file's problems, as `json.path: message` lines, or the configuration.
-    public static func load(path: String) -> Result<GatewayConfig, ConfigErrors> {
+    package static func load(path: String) -> Result<GatewayConfig, ConfigErrors> {
         let bytes: [UInt8]
         do throws(SystemError) {
             bytes = try FileIO.readFile(path)

@@ -6,14 +6,14 @@ import Synchronization
 /// The running gateway: worker loops with their listeners, the shared state, and the
 /// process-level operations (start, reload, drain, stop), called from the main thread or
 /// the admin endpoint.
-public final class GatewayServer: Sendable {
+package final class GatewayServer: Sendable {
     /// The product version, reported by `--version` and `/stats`.
-    public static let version = "0.1.0"
+    package static let version = "0.1.0"
     private struct State {
         var workers: [LoopBound<Worker>] = []
         var threads: [LoopThread] = []
         var snapshot: RuntimeSnapshot
-        /// Bound public listeners by their configured address text, with the real port.
+        /// Bound package listeners by their configured address text, with the real port.
         var listeners: [String: BoundListener] = [:]
         var reloadsSucceeded = 0
         var reloadsFailed = 0
@@ -40,19 +40,19 @@ public final class GatewayServer: Sendable {
         }
     }
 
-    public let log: ProcessLog
+    package let log: ProcessLog
     let shared: GatewayShared
     private let state: Mutex<State>
     /// Serializes reloads (SIGHUP and POST /reload may race).
     private let reloadLock = Mutex<Void>(())
     private let configPath: String?
-    public let workerCount: Int
+    package let workerCount: Int
     private let admin = Mutex<AdminServer?>(nil)
     private let startedAt = monotonicNanoseconds()
 
     /// Prepares a gateway for `config`; nothing is bound until `start()`. `configPath` is
     /// the file reloads read again (nil: reloads are refused).
-    public convenience init(config: GatewayConfig, configPath: String? = nil, log: ProcessLog)
+    package convenience init(config: GatewayConfig, configPath: String? = nil, log: ProcessLog)
         throws(StartError)
     {
         try self.init(config: config, configPath: configPath, log: log, accessLogQueueBytes: 4 << 20)
@@ -79,9 +79,9 @@ public final class GatewayServer: Sendable {
     }
 
     /// Why the gateway could not start, as the line the CLI prints.
-    public struct StartError: Error, Sendable, CustomStringConvertible {
-        public var message: String
-        public var description: String { message }
+    package struct StartError: Error, Sendable, CustomStringConvertible {
+        package var message: String
+        package var description: String { message }
     }
 
     // MARK: Start
@@ -89,7 +89,7 @@ public final class GatewayServer: Sendable {
     /// Binds every listener on every worker (SO_REUSEPORT), starts the loops, then the
     /// admin endpoint if configured. Fails with `listen ADDR: address already in use` if any
     /// other socket listens on a listener's address.
-    public func start() throws(StartError) {
+    package func start() throws(StartError) {
         let snapshot = state.withLock { $0.snapshot }
         var sockets: [[(Int32, RuntimeListener)]] = Array(repeating: [], count: workerCount)
         var bound: [String: BoundListener] = [:]
@@ -196,12 +196,12 @@ public final class GatewayServer: Sendable {
     // MARK: Queries
 
     /// The port each listener (by name) is bound to.
-    public func port(ofListener name: String) -> UInt16? {
+    package func port(ofListener name: String) -> UInt16? {
         state.withLock { state in state.listeners.values.first { $0.listener.name == name }?.port }
     }
 
     /// The admin endpoint's port, if it runs.
-    public var adminPort: UInt16? { admin.withLock { $0?.address.port } }
+    package var adminPort: UInt16? { admin.withLock { $0?.address.port } }
 
     var currentSnapshot: RuntimeSnapshot { state.withLock { $0.snapshot } }
 
@@ -219,17 +219,17 @@ public final class GatewayServer: Sendable {
     // MARK: Reload
 
     /// The result of a reload: the new generation and what changed, or every error.
-    public struct ReloadOutcome: Sendable {
-        public var generation: Int?
-        public var changes: [String]
-        public var errors: [String]
+    package struct ReloadOutcome: Sendable {
+        package var generation: Int?
+        package var changes: [String]
+        package var errors: [String]
     }
 
     /// Reads and validates the configuration file again and, if it is valid, publishes it to
     /// every loop as a new generation (docs/operations.md, "Reloading the configuration"). Requests in flight keep the
     /// generation they started with. Blocking (file I/O, name resolution): never call it
     /// on a worker loop.
-    public func reload() -> ReloadOutcome {
+    package func reload() -> ReloadOutcome {
         reloadLock.withLock { _ in performReload() }
     }
 
@@ -327,11 +327,11 @@ public final class GatewayServer: Sendable {
 
     // MARK: Stop
 
-    /// Graceful shutdown (docs/operations.md, "Shutting down"): public listeners close at once, the admin
+    /// Graceful shutdown (docs/operations.md, "Shutting down"): package listeners close at once, the admin
     /// endpoint stays up and reports the drain, requests in flight and requests already
     /// received finish, idle connections close; returns when all connections are done or
     /// after `drainMilliseconds`, then stops everything.
-    public func shutdown(drainMilliseconds: Int) {
+    package func shutdown(drainMilliseconds: Int) {
         shared.isDraining.store(true, ordering: .relaxed)
         let workers = state.withLock { $0.workers }
         for worker in workers {
@@ -346,7 +346,7 @@ public final class GatewayServer: Sendable {
     }
 
     /// Closes everything at once and stops the loops.
-    public func stopNow() {
+    package func stopNow() {
         stopLoops()
     }
 

@@ -2,9 +2,9 @@ import Gateway
 import Glibc
 
 /// Resolves host names with getaddrinfo when the configuration is loaded (never per request).
-public enum SystemResolver {
+package enum SystemResolver {
     /// The first IPv4 (preferred) or IPv6 address of `host`, or nil.
-    @Sendable public static func resolve(_ host: String) -> IPAddress? {
+    @Sendable package static func resolve(_ host: String) -> IPAddress? {
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         var result: UnsafeMutablePointer<addrinfo>?

@@ -4,8 +4,8 @@ import Synchronization
 
 /// Process logs on stderr as logfmt lines (README.md, "Command line"):
 /// `ts=2026-11-25T17:21:35.123Z level=info msg="config loaded" generation=1`.
-public final class ProcessLog: Sendable {
-    public enum Level: String, Sendable {
+package final class ProcessLog: Sendable {
+    package enum Level: String, Sendable {
         case debug, info, warn, error
     }
 
@@ -13,25 +13,25 @@ public final class ProcessLog: Sendable {
     private let lastWarnings = Mutex<[String: UInt64]>([:])
 
     /// Logs to `fd` (stderr by default).
-    public init(fd: Int32 = 2) {
+    package init(fd: Int32 = 2) {
         self.fd = fd
     }
 
-    public func info(_ message: String, _ fields: KeyValuePairs<String, String> = [:]) {
+    package func info(_ message: String, _ fields: KeyValuePairs<String, String> = [:]) {
         write(.info, message, fields)
     }
 
-    public func warn(_ message: String, _ fields: KeyValuePairs<String, String> = [:]) {
+    package func warn(_ message: String, _ fields: KeyValuePairs<String, String> = [:]) {
         write(.warn, message, fields)
     }
 
-    public func error(_ message: String, _ fields: KeyValuePairs<String, String> = [:]) {
+    package func error(_ message: String, _ fields: KeyValuePairs<String, String> = [:]) {
         write(.error, message, fields)
     }
 
     /// A warning written at most once per second per message, for conditions that can
     /// repeat at traffic speed (descriptor exhaustion, overflowing rate-limit tables).
-    public func warnRateLimited(_ message: String, _ fields: KeyValuePairs<String, String> = [:]) {
+    package func warnRateLimited(_ message: String, _ fields: KeyValuePairs<String, String> = [:]) {
         let now = UInt64(time(nil))
         let due = lastWarnings.withLock { last -> Bool in
             if let previous = last[message], previous == now { return false }
@@ -41,7 +41,7 @@ public final class ProcessLog: Sendable {
         if due { write(.warn, message, fields) }
     }
 
-    public func write(_ level: Level, _ message: String, _ fields: KeyValuePairs<String, String>) {
+    package func write(_ level: Level, _ message: String, _ fields: KeyValuePairs<String, String>) {
         var line = "ts=\(WallClock.iso8601Now()) level=\(level.rawValue) msg=\(Self.quoted(message))"
         for (key, value) in fields {
             line += " \(key)=\(Self.needsQuotes(value) ? Self.quoted(value) : value)"

@@ -4,12 +4,12 @@ import Reactor
 
 /// `portico echo`: a tiny keep-alive upstream that answers every request with 200 and a
 /// JSON description of it (README.md, "Command line"), for demos, tests and benchmarks.
-public final class EchoServer: Sendable {
+package final class EchoServer: Sendable {
     private let listener: ListenerLoop
     /// The bound address (its port is real even when asked for port 0).
-    public var address: SocketAddress { listener.address }
+    package var address: SocketAddress { listener.address }
 
-    public init(address: ConfigAddress, name: String) throws(SystemError) {
+    package init(address: ConfigAddress, name: String) throws(SystemError) {
         listener = try ListenerLoop(
             address: SocketAddress(address),
             makeAcceptor: { fd, loop in EchoAcceptor(fd: fd, loop: loop, name: name) },
@@ -17,7 +17,7 @@ public final class EchoServer: Sendable {
     }
 
     /// Closes the listener, stops the loop and waits for its thread.
-    public func stop() { listener.stop() }
+    package func stop() { listener.stop() }
 }
 
 private final class EchoAcceptor: IOHandler {

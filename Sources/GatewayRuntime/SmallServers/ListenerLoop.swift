@@ -18,7 +18,7 @@ final class ListenerLoop: Sendable {
         registrationFailed: @escaping @Sendable (SystemError) -> Void
     ) throws(SystemError) {
         let loop = try EventLoop()
-        // Refused, like the public listeners, when another process listens there already:
+        // Refused, like the package listeners, when another process listens there already:
         // otherwise both would share the address (docs/operations.md, "Listener addresses").
         try Socket.checkNoListener(on: configured)
         let fd = try Socket.listen(on: configured)
