@@ -26,7 +26,7 @@ let package = Package(
             name: "portico", dependencies: ["GatewayRuntime", "Gateway", "Reactor"],
             swiftSettings: releaseSettings),
         .executableTarget(name: "codec-bench", dependencies: ["HTTP1"], path: "Sources/codec-bench"),
-        .target(name: "PorticoTesting", dependencies: ["Gateway"]),
+        .target(name: "PorticoTesting", dependencies: ["Gateway", "HTTP1"]),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "HTTP1", "PorticoTesting"]),

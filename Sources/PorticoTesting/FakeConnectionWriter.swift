@@ -1,4 +1,5 @@
 import Glibc
+import HTTP1
 
 /// What a `FakeUpstream` handler uses to answer one request, politely or not.
 ///
@@ -205,32 +206,10 @@ package final class FakeConnectionWriter {
         }
     }
 
-    /// The standard reason phrase for `status`, or `Status` for unknown codes.
+    /// The standard reason phrase for `status` (the codec's table), or `Status` for codes
+    /// without one.
     package static func reasonPhrase(_ status: Int) -> String {
-        switch status {
-        case 100: return "Continue"
-        case 101: return "Switching Protocols"
-        case 103: return "Early Hints"
-        case 200: return "OK"
-        case 201: return "Created"
-        case 204: return "No Content"
-        case 206: return "Partial Content"
-        case 301: return "Moved Permanently"
-        case 302: return "Found"
-        case 304: return "Not Modified"
-        case 400: return "Bad Request"
-        case 401: return "Unauthorized"
-        case 403: return "Forbidden"
-        case 404: return "Not Found"
-        case 405: return "Method Not Allowed"
-        case 408: return "Request Timeout"
-        case 413: return "Content Too Large"
-        case 429: return "Too Many Requests"
-        case 500: return "Internal Server Error"
-        case 502: return "Bad Gateway"
-        case 503: return "Service Unavailable"
-        case 504: return "Gateway Timeout"
-        default: return "Status"
-        }
+        let phrase = HTTP1Writer.reasonPhrase(for: status)
+        return phrase.utf8CodeUnitCount > 0 ? phrase.description : "Status"
     }
 }
