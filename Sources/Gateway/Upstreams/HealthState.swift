@@ -24,6 +24,12 @@ package final class ServerHealth: Sendable {
         HealthState(bits: word.load(ordering: .relaxed))
     }
 
+    /// Marks the server healthy with no run of failures, as a fresh one: a health check that
+    /// starts (again) says nothing yet about the server.
+    package func reset() {
+        word.store(HealthState().bits, ordering: .relaxed)
+    }
+
     /// Reports one probe's result; see ``HealthState/record(passed:_:)``.
     @discardableResult
     package func record(passed: Bool, _ config: HealthCheckConfig) -> HealthTransition? {

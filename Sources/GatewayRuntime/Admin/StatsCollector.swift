@@ -74,7 +74,8 @@ enum StatsCollector {
                 let idleCount = idle[server.statSlot] ?? 0
                 let open = server.state.openConnections.load(ordering: .relaxed)
                 return StatsReport.Server(
-                    address: server.key, counters: merged.servers[server.statSlot], healthy: true,
+                    address: server.key, counters: merged.servers[server.statSlot],
+                    healthy: upstream.healthCheck == nil || server.state.health.isHealthy,
                     circuit: server.state.breaker.circuit(at: now, upstream.circuitBreaker),
                     activeConnections: max(0, open - idleCount), idleConnections: idleCount)
             }

@@ -191,11 +191,11 @@ final class RequestDispatcher {
     typealias ServerChoice = (server: RuntimeServer, admission: CircuitBreakerAdmission)
 
     /// The server for an attempt and its circuit breaker's admission: the balancer's pick
-    /// among the servers whose circuit lets an attempt through, preferring those not in
-    /// `avoiding` (bit n for server n: the servers a retry already tried; past the 64th
+    /// among the healthy servers whose circuit lets an attempt through, preferring those not
+    /// in `avoiding` (bit n for server n: the servers a retry already tried; past the 64th
     /// server a retry avoids none). `keyHash` is the request's (see `balancerKeyHash`), so a
-    /// consistent-hash retry walks on to the key's next server. When every circuit is open
-    /// the answer is 503 `circuit_open`.
+    /// consistent-hash retry walks on to the key's next server. None: 503
+    /// `no_healthy_upstream` when every server fails its health checks, else `circuit_open`.
     func chooseServer(
         of upstream: RuntimeUpstream, keyHash: UInt64, worker: Worker, at now: Instant, avoiding: UInt64
     ) -> ServerPick {
@@ -207,23 +207,28 @@ final class RequestDispatcher {
         if let choice = choose(upstream, keyHash: keyHash, worker: worker, at: now, skipping: 0) {
             return .server(choice.server, choice.admission)
         }
+        if upstream.healthCheck != nil && !upstream.servers.contains(where: { $0.state.health.isHealthy }) {
+            return .none(ProxyError(.noHealthyUpstream, "every server fails its health checks"))
+        }
         return .none(ProxyError(.circuitOpen, "every server's circuit breaker is open"))
     }
 
-    /// The balancer's pick among the servers not in `skipping` whose circuit admits an
-    /// attempt, with the admission taken; nil when there is none.
+    /// The balancer's pick among the servers not in `skipping` that are healthy and whose
+    /// circuit admits an attempt, with the admission taken; nil when there is none.
     private func choose(
         _ upstream: RuntimeUpstream, keyHash: UInt64, worker: Worker, at now: Instant, skipping: UInt64
     ) -> ServerChoice? {
         // `upstream` (a parameter, held by the caller) is read in place: a local copy of its
         // server array would cost a retain and a release per request.
         let config = upstream.circuitBreaker
+        let checksHealth = upstream.healthCheck != nil
         var skip = skipping
         while true {
             let picked = pick(
                 upstream, keyHash: keyHash, worker: worker,
                 excluding: {
                     ($0 < 64 && skip & (1 << UInt64($0)) != 0)
+                        || (checksHealth && !upstream.servers[$0].state.health.isHealthy)
                         || !upstream.servers[$0].state.breaker.wouldAdmit(at: now, config)
                 })
             guard let index = picked else { return nil }

@@ -33,7 +33,7 @@ final class ProxyExchange: TimerHandler {
     }
     /// The current server without a retain: it belongs to the snapshot the exchange holds,
     /// but a call on an unowned(unsafe) reference would retain it for the call's length.
-    @inline(__always)
+    @inline(__always) @discardableResult
     private func withServer<R>(_ body: (RuntimeServer) -> R) -> R {
         Unmanaged.passUnretained(server)._withUnsafeGuaranteedRef(body)
     }

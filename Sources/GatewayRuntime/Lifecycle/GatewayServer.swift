@@ -48,6 +48,7 @@ package final class GatewayServer: Sendable {
     private let configPath: String?
     package let workerCount: Int
     private let admin = Mutex<AdminServer?>(nil)
+    private let prober = Mutex<HealthProber?>(nil)
     private let startedAt = monotonicNanoseconds()
 
     /// Prepares a gateway for `config`; nothing is bound until `start()`. `configPath` is
@@ -140,6 +141,14 @@ package final class GatewayServer: Sendable {
             $0.workers = loopBound
             $0.threads = threads
             $0.listeners = bound
+        }
+        do throws(SystemError) {
+            let healthChecks = try HealthProber(log: log)
+            healthChecks.apply(snapshot)
+            prober.withLock { $0 = healthChecks }
+        } catch {
+            stopLoops()
+            throw StartError(message: "cannot create the health-check loop: \(error)")
         }
         if let adminConfig = snapshot.config.admin {
             do throws(SystemError) {
@@ -308,6 +317,7 @@ package final class GatewayServer: Sendable {
             }
         }
         for _ in workers { applied.wait() }
+        prober.withLock { $0?.apply(snapshot) }
         for warning in diff.restartRequired { log.warn(warning) }
         log.info(
             "config reloaded", ["generation": "\(snapshot.generation)", "changes": "\(diff.changes.count)"])
@@ -364,6 +374,12 @@ package final class GatewayServer: Sendable {
             }
         }
         for thread in threads { thread.join() }
+        let healthChecks = prober.withLock { current -> HealthProber? in
+            let taken = current
+            current = nil
+            return taken
+        }
+        healthChecks?.stop()
         let adminServer = admin.withLock { server -> AdminServer? in
             let taken = server
             server = nil

@@ -12,6 +12,8 @@ final class ServerState: Sendable {
     let openConnections = Atomic<Int>(0)
     /// Its circuit breaker, shared by all loops (docs/configuration.md, `circuitBreaker`).
     let breaker = CircuitBreaker()
+    /// What its active health checks found (healthy until they say otherwise).
+    let health = ServerHealth()
 
     init(key: String) {
         self.key = key
@@ -63,13 +65,16 @@ final class RuntimeUpstream: Sendable {
     let balancerKey: BalancerKey?
     /// Its servers' circuit breaker settings.
     let circuitBreaker: CircuitBreakerConfig
+    /// Its active health checks; nil when it has none (its servers are then always healthy).
+    let healthCheck: HealthCheckConfig?
 
     init(
         name: String, index: Int, statSlot: Int, servers: [RuntimeServer], connectTimeout: TimeSpan,
         maxIdlePerServer: Int, idleTimeout: TimeSpan, balancer: Balancer, balancerKey: BalancerKey?,
-        circuitBreaker: CircuitBreakerConfig
+        circuitBreaker: CircuitBreakerConfig, healthCheck: HealthCheckConfig?
     ) {
         self.circuitBreaker = circuitBreaker
+        self.healthCheck = healthCheck
         self.name = name
         self.index = index
         self.statSlot = statSlot

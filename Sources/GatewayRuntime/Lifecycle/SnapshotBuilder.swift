@@ -35,7 +35,8 @@ enum SnapshotBuilder {
                 maxIdlePerServer: upstream.pool.maxIdlePerServer,
                 idleTimeout: upstream.pool.idleTimeout,
                 balancer: makeBalancer(upstream),
-                balancerKey: BalancerKey(upstream.balance), circuitBreaker: upstream.circuitBreaker)
+                balancerKey: BalancerKey(upstream.balance), circuitBreaker: upstream.circuitBreaker,
+                healthCheck: upstream.healthCheck)
         }
         let upstreamIndex = Dictionary(uniqueKeysWithValues: upstreams.enumerated().map { ($1.name, $0) })
         // Route state (the retry budget) carries over by name.
