@@ -405,6 +405,9 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
         if flushNow { flush() }
     }
 
+    /// Part of what was queued did not fit in the buffer and waits behind it.
+    var hasOverflow: Bool { !overflow.isEmpty }
+
     /// Bytes queued for the client and not written yet.
     var queuedOutputCount: Int { output.readableCount + overflow.count }
 

@@ -327,30 +327,47 @@ final class ProxyExchange: TimerHandler {
             if !connection.flush() { sendFailed() }
             return
         }
-        let sentBefore = connection.output.readableCount
-        let progress: BodyRelay.Progress
-        do {
-            progress = try requestBody.relay(from: &client.input, to: &connection.output)
-        } catch {
-            switch error {
-            case .tooLarge:
-                perform(
-                    machine.clientBodyFailed(ProxyError(.payloadTooLarge, "the request body is too large")))
-            case .malformed(let error):
-                perform(machine.clientBodyFailed(ClientConnection.proxyError(for: error)))
+        while true {
+            let sentBefore = connection.output.readableCount
+            let progress: BodyRelay.Progress
+            do {
+                progress = try requestBody.relay(from: &client.input, to: &connection.output)
+            } catch {
+                switch error {
+                case .tooLarge:
+                    perform(
+                        machine.clientBodyFailed(
+                            ProxyError(.payloadTooLarge, "the request body is too large")))
+                case .malformed(let error):
+                    perform(machine.clientBodyFailed(ClientConnection.proxyError(for: error)))
+                }
+                return
             }
-            return
+            if progress.consumed {
+                let appended = UnsafeRawBufferPointer(rebasing: connection.output.readable[sentBefore...])
+                machine.requestBodyStartedFlowing(kept: replay.keep(appended))
+            }
+            record.bytesIn += progress.dataBytes
+            if !connection.flush() {
+                sendFailed()
+                return
+            }
+            if requestBody.isComplete {
+                perform(machine.requestBodyComplete())
+                return
+            }
+            guard Self.mayRelayAgain(progress, from: client.input, to: connection.output) else { return }
         }
-        if progress.consumed {
-            let appended = UnsafeRawBufferPointer(rebasing: connection.output.readable[sentBefore...])
-            machine.requestBodyStartedFlowing(kept: replay.keep(appended))
-        }
-        record.bytesIn += progress.dataBytes
-        if !connection.flush() {
-            sendFailed()
-            return
-        }
-        if requestBody.isComplete { perform(machine.requestBodyComplete()) }
+    }
+
+    /// Whether a relay that stopped short should run again at once. The relay leaves room
+    /// for framing in its destination, so a full input can keep a tail after the relay; once
+    /// the flush emptied the destination no readiness event will come for that tail (the
+    /// source was read to its end, the destination never blocked).
+    private static func mayRelayAgain(
+        _ progress: BodyRelay.Progress, from input: borrowing ByteBuffer, to destination: borrowing ByteBuffer
+    ) -> Bool {
+        progress.consumed && destination.isEmpty && !input.isEmpty
     }
 
     // MARK: Response: upstream → client
@@ -360,8 +377,9 @@ final class ProxyExchange: TimerHandler {
             guard let connection else { return }
             while !machine.phase.isOver {
                 if machine.phase.isResponding {
-                    pumpResponseBody(connection)
+                    let relayAgain = pumpResponseBody(connection)
                     if !machine.phase.isResponding || responseBody.isComplete { return }
+                    if relayAgain { continue }
                 } else if machine.phase.isAwaitingHead {
                     if !connection.input.isEmpty, parseResponseHead(connection) { continue }
                     if !machine.phase.isAwaitingHead { return }
@@ -370,7 +388,7 @@ final class ProxyExchange: TimerHandler {
                 }
                 // Backpressure: the client must take what is queued first (a held head
                 // too, or nothing would ever send it).
-                if client.output.writableCount < 1024 && !client.output.isEmpty {
+                if client.output.capacity - client.output.readableCount < 1024 && !client.output.isEmpty {
                     releaseHeldHead(client)
                     return
                 }
@@ -472,20 +490,34 @@ final class ProxyExchange: TimerHandler {
         }
     }
 
-    private func pumpResponseBody(_ connection: UpstreamConnection) {
+    /// Relays buffered response body bytes to the client; true when it should run again at
+    /// once (see `mayRelayAgain`).
+    @discardableResult
+    private func pumpResponseBody(_ connection: UpstreamConnection) -> Bool {
         withClient { client in
+            // Part of the head still waits behind the client's buffer: body bytes appended
+            // now would overtake it.
+            if client.hasOverflow {
+                guard client.flush(), !client.hasOverflow else { return false }
+            }
             let progress: BodyRelay.Progress
             do {
                 progress = try responseBody.relay(from: &connection.input, to: &client.output)
             } catch {
                 attemptFailed(.badResponse("the upstream sent a malformed body"))
-                return
+                return false
             }
             record.bytesOut += progress.dataBytes
             // A held head waits for the speculative read unless body bytes came.
-            if machine.isHoldingResponseHead && !progress.consumed && !responseBody.isComplete { return }
-            guard client.flush() else { return }
-            if responseBody.isComplete { perform(machine.responseBodyComplete()) }
+            if machine.isHoldingResponseHead && !progress.consumed && !responseBody.isComplete {
+                return false
+            }
+            guard client.flush() else { return false }
+            if responseBody.isComplete {
+                perform(machine.responseBodyComplete())
+                return false
+            }
+            return Self.mayRelayAgain(progress, from: connection.input, to: client.output)
         }
     }
 
@@ -493,7 +525,11 @@ final class ProxyExchange: TimerHandler {
     func clientWritable() {
         guard let connection, !machine.phase.isOver else { return }
         if machine.phase.isResponding { pumpResponseBody(connection) }
-        if !machine.phase.isOver && !responseBody.isComplete { readResponse() }
+        // While awaiting a head too: reading stopped for backpressure (forwarded interim
+        // responses, or the previous response's tail on this connection).
+        if !machine.phase.isOver && (machine.phase.isAwaitingHead || !responseBody.isComplete) {
+            readResponse()
+        }
     }
 
     /// Bytes of the client's output were written to its socket: a queued response head is
