@@ -75,4 +75,46 @@ import Testing
                 == "upstream_connect_failed")
         #expect(try TestClient.get(port: gateway.port, path: "/").header("X-Gateway-Error") == "circuit_open")
     }
+
+    /// A retried status below 500 is an answer, not a failure: it never opens the circuit.
+    @Test func retried429sDoNotOpenTheCircuit() throws {
+        let limited = try FakeUpstream(handler: .status(429))
+        defer { limited.stop() }
+        let gateway = try retrying(
+            limited, on: #""retryOn":["retriable_status"],"retriableStatusCodes":[429],"budgetPercent":100"#)
+        for _ in 0..<3 {
+            let response = try TestClient.get(port: gateway.port, path: "/")
+            #expect(response.status == 429, "\(response.header("X-Gateway-Error") ?? "")")
+        }
+        #expect(limited.receivedRequests.count == 9, "three attempts per request")
+        #expect(try circuit(gateway, limited) == "closed")
+    }
+
+    /// When a retried 5xx opens the only server's circuit, no retry is promised that could
+    /// not be made: the client gets the server's last answer, not 503 `circuit_open`.
+    @Test func aRetryIsNotMadeWhenNoServerCouldTakeIt() throws {
+        let failing = try FakeUpstream(handler: .status(503, body: "busy"))
+        defer { failing.stop() }
+        let gateway = try retrying(failing, on: #""retryOn":["5xx"]"#)
+        let first = try TestClient.get(port: gateway.port, path: "/")
+        #expect(first.status == 503)
+        #expect(first.header("X-Gateway-Error") == nil, "the server's own 503")
+        #expect(first.bodyString == "busy")
+        #expect(failing.receivedRequests.count == 2, "the second failure opened the circuit")
+        let retries = try gateway.adminClient().request(path: "/stats").json()["routes"]?["app"]?["retries"]
+        #expect(retries?.intValue == 1, "only the retry that was made counts")
+        #expect(try TestClient.get(port: gateway.port, path: "/").header("X-Gateway-Error") == "circuit_open")
+    }
+
+    private func retrying(_ server: FakeUpstream, on conditions: String) throws -> GatewayHarness {
+        try GatewayHarness(
+            GatewayHarness.config(
+                upstreams: [("app", [server.address])],
+                routes: #"""
+                    [{"name":"app","match":{"pathPrefix":"/"},"upstream":"app",
+                      "retries":{"maxRetries":2,\#(conditions),"backoff":{"baseMs":1,"maxMs":1}}}]
+                    """#,
+                upstreamExtra: #","circuitBreaker":{"failureThreshold":2,"openMs":60000}"#,
+                admin: #"{"address":"127.0.0.1:0"}"#))
+    }
 }

@@ -61,6 +61,31 @@ import Testing
         #expect(try gateway.process.waitForExit(timeout: .seconds(20)) == 0)
     }
 
+    /// A response whose exchange is over but whose last bytes still wait in the gateway for
+    /// a client that does not read is written whole before the connection closes. Whether
+    /// the tail is still in the gateway's buffer (rather than all in the kernel's) when the
+    /// drain starts depends on the kernel's buffer sizes; either way nothing may be cut.
+    @Test func aResponseStillBeingWrittenReachesASlowClientWhole() throws {
+        let size = 4 << 20
+        let upstream = try FakeUpstream(
+            config: FakeUpstreamConfig(storesBodies: false),
+            handler: .status(200, body: String(repeating: "b", count: size)))
+        let gateway = try start(upstream: upstream, drainMs: 10_000)
+        let client = try TestClient(port: gateway.port, timeout: .seconds(20))
+        try client.sendRequest(path: "/big")
+        _ = try? waitUntil("the exchange is over", timeout: .seconds(3)) {
+            let stats = try? TestClient.get(port: gateway.adminPort, path: "/stats").json()
+            return stats?["requests"]?["active"]?.intValue == 0 && stats?["requests"]?["total"]?.intValue == 1
+        }
+        try gateway.process.signal(SIGTERM)
+        try gateway.process.waitForLine(containing: "draining", in: .stderr, timeout: .seconds(5))
+        let response = try client.readResponse()
+        #expect(response.status == 200)
+        #expect(response.bodyByteCount == size)
+        #expect(client.isClosedByPeer())
+        #expect(try gateway.process.waitForExit(timeout: .seconds(20)) == 0)
+    }
+
     @Test func pipelinedRequestsAlreadyReceivedAreServed() throws {
         let latch = try TestLatch()
         defer { latch.open() }

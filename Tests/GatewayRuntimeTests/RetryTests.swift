@@ -103,6 +103,36 @@ import Testing
         #expect(second.receivedRequests.count == 1)
     }
 
+    /// The wait before a retry is not idleness: an idle timeout shorter than a Retry-After
+    /// that fits the deadline does not cut it short. Without a deadline, the idle timeout
+    /// is the longest Retry-After waited for.
+    @Test func aRetryAfterWaitIsNotAnIdleTimeout() throws {
+        func gateway(_ upstream: FakeUpstream, timeoutMs: Int) throws -> GatewayHarness {
+            try GatewayHarness(
+                GatewayHarness.config(
+                    upstreams: [("app", [upstream.address])],
+                    routes: #"""
+                        [{"name":"app","match":{"pathPrefix":"/"},"upstream":"app","timeoutMs":\#(timeoutMs),
+                          "retries":{"retryOn":["gateway_error"]}}]
+                        """#,
+                    timeouts: #"{"idleMs":400}"#))
+        }
+        let recovering = try FakeUpstream(
+            handler: .sequence([.status(503, headers: [("Retry-After", "1")]), .echo]))
+        defer { recovering.stop() }
+        let withDeadline = try gateway(recovering, timeoutMs: 5000)
+        #expect(try TestClient.get(port: withDeadline.port, path: "/").status == 200)
+        #expect(recovering.receivedRequests.count == 2)
+
+        let busy = try FakeUpstream(handler: .status(503, headers: [("Retry-After", "1")]))
+        defer { busy.stop() }
+        let noDeadline = try gateway(busy, timeoutMs: 0)
+        let response = try TestClient.get(port: noDeadline.port, path: "/")
+        #expect(response.status == 503)
+        #expect(response.header("X-Gateway-Error") == nil, "the server's own 503, not a gateway timeout")
+        #expect(busy.receivedRequests.count == 1)
+    }
+
     /// With one server failing every request, retries stay within the route's budget: 20% of
     /// the requests in the window plus 3, however many requests fail.
     @Test func retriesStayWithinTheBudget() throws {

@@ -12,32 +12,34 @@ import Testing
     }
 
     @Test(arguments: [
-        AttemptFailure.connectFailed("refused"), .reset("reset by peer"), .badResponse("bad status line"),
-        .perTryTimeout,
+        (AttemptEnd.answered(status: 503), AttemptVerdict.failure, false),
+        (.answered(status: 429), .success, false), (.answered(status: 409), .success, false),
+        (.upstreamFailed, .failure, true), (.inconclusive, .inconclusive, false),
     ])
-    func everyFailedAttemptIsAFailure(failure: AttemptFailure) {
-        #expect(AttemptVerdict(failure) == .failure)
+    func aRetriedAttemptCountsByHowItEnded(ending: AttemptEnd, verdict: AttemptVerdict, countsAsFailure: Bool)
+    {
+        #expect(AttemptVerdict(ending) == verdict)
+        #expect(ending.countsAsFailure == countsAsFailure)
     }
 
     @Test(arguments: [
-        (ProxyError.Kind.upstreamConnectFailed, AttemptVerdict.failure), (.upstreamReset, .failure),
-        (.upstreamBadResponse, .failure), (.deadlineExceeded, .failure),
-        (.badRequest, .inconclusive), (.requestTimeout, .inconclusive), (.payloadTooLarge, .inconclusive),
-        (.rateLimited, .inconclusive), (.circuitOpen, .inconclusive), (.upstreamOverloaded, .inconclusive),
-        (.noHealthyUpstream, .inconclusive),
+        (ProxyError.Kind.upstreamConnectFailed, true), (.upstreamReset, true), (.upstreamBadResponse, true),
+        (.deadlineExceeded, true), (.badRequest, false), (.requestTimeout, false), (.payloadTooLarge, false),
+        (.rateLimited, false), (.circuitOpen, false), (.upstreamOverloaded, false),
+        (.noHealthyUpstream, false),
     ])
-    func aGatewayErrorIsAFailureOnlyWhenTheUpstreamCausedIt(kind: ProxyError.Kind, verdict: AttemptVerdict) {
-        #expect(AttemptVerdict(ProxyError(kind, "")) == verdict)
+    func aGatewayErrorBlamesTheUpstreamOnlyWhenItCausedIt(kind: ProxyError.Kind, blamed: Bool) {
+        #expect(ProxyError(kind, "").isUpstreamFailure == blamed)
     }
 
     @Test func theBreakerTakesTheVerdicts() {
         let config = CircuitBreakerConfig(failureThreshold: 2, openDuration: .seconds(1))
         let now = Instant(nanoseconds: 1_000_000_000)
         let breaker = CircuitBreaker()
-        breaker.record(AttemptVerdict(.reset("")), of: .allowed, at: now, config)
+        breaker.record(AttemptVerdict(.upstreamFailed), of: .allowed, at: now, config)
         breaker.record(AttemptVerdict(status: 200), of: .allowed, at: now, config)
         breaker.record(AttemptVerdict(status: 503), of: .allowed, at: now, config)
         #expect(breaker.state.phase == .closed(failures: 1))
-        #expect(breaker.record(AttemptVerdict(.perTryTimeout), of: .allowed, at: now, config) == .opened)
+        #expect(breaker.record(AttemptVerdict(.upstreamFailed), of: .allowed, at: now, config) == .opened)
     }
 }

@@ -62,7 +62,7 @@ import Testing
                 _ = machine.connectionReady(reused: false)
                 _ = machine.interimResponseReceived(status: 101, now: now, policy: retrying)
             case .failed:
-                _ = machine.deadlineExpired()
+                _ = machine.deadlineExpired(upstreamBackedUp: false)
             case .cancelled:
                 _ = machine.clientGone()
             }
@@ -104,10 +104,11 @@ import Testing
                 return machine.attemptFailed(
                     .badResponse("bad"), now: now, policy: ExchangeStateMachineTests.retrying)
             case .perTryTimeout:
-                return machine.perTryTimeoutExpired(now: now, policy: ExchangeStateMachineTests.retrying)
+                return machine.perTryTimeoutExpired(
+                    upstreamBackedUp: false, now: now, policy: ExchangeStateMachineTests.retrying)
             case .backoffElapsed: return machine.backoffElapsed()
-            case .deadline: return machine.deadlineExpired()
-            case .idle: return machine.idleTimeout()
+            case .deadline: return machine.deadlineExpired(upstreamBackedUp: false)
+            case .idle: return machine.idleTimeout(upstreamBackedUp: false)
             case .clientBodyFailed:
                 return machine.clientBodyFailed(ProxyError(.badRequest, "bad chunk"))
             case .clientGone: return machine.clientGone()
@@ -143,9 +144,13 @@ import Testing
                 #expect(action == .abort(upstreamFailed: true), "the upstream was too slow")
                 #expect(machine.phase == .finished(.truncated))
             case (.deadline, .headPending):
-                #expect(action == .respond(error504, closeClient: false, withdrawHead: true))
+                #expect(
+                    action == .respond(error504, closeClient: false, withdrawHead: true, upstreamFailed: true)
+                )
             case (.deadline, _):
-                #expect(action == .respond(error504, closeClient: false, withdrawHead: false))
+                #expect(
+                    action
+                        == .respond(error504, closeClient: false, withdrawHead: false, upstreamFailed: true))
                 #expect(machine.phase == .finished(.failed(.deadlineExceeded)))
             case (.clientBodyFailed, .headSent):
                 #expect(action == .abort(upstreamFailed: false))
@@ -154,7 +159,7 @@ import Testing
                     action
                         == .respond(
                             ProxyError(.badRequest, "bad chunk"), closeClient: true,
-                            withdrawHead: point == .headPending))
+                            withdrawHead: point == .headPending, upstreamFailed: false))
                 #expect(machine.phase == .finished(.failed(.badRequest)), "a client error is not a cancel")
             case (.start, .connecting):
                 #expect(action == .connect(pickServer: false))
@@ -184,13 +189,13 @@ import Testing
                 #expect(machine.phase == .connecting)
             case (.reset, _), (.upstreamEnded, _), (.badResponse, _), (.connectFailed, _):
                 if beforeHead {
-                    guard case .respond(let error, _, false) = action else {
+                    guard case .respond(let error, _, false, _) = action else {
                         Issue.record("expected an error response for \(event) at \(point), got \(action)")
                         continue
                     }
                     #expect(error.status == 502)
                 } else if point == .headPending {
-                    guard case .respond(let error, _, true) = action else {
+                    guard case .respond(let error, _, true, _) = action else {
                         Issue.record("expected the head withdrawn for \(event), got \(action)")
                         continue
                     }
@@ -205,15 +210,15 @@ import Testing
                         == .respond(
                             ProxyError(
                                 .deadlineExceeded, "the attempt's deadline passed before a response arrived"),
-                            closeClient: false, withdrawHead: false))
+                            closeClient: false, withdrawHead: false, upstreamFailed: true))
             case (.idle, _) where beforeHead:
-                guard case .respond(let error, false, false) = action else {
+                guard case .respond(let error, false, false, _) = action else {
                     Issue.record("expected a 504 at \(point), got \(action)")
                     continue
                 }
                 #expect(error.kind == .deadlineExceeded)
             case (.idle, .headPending):
-                guard case .respond(let error, _, true) = action else {
+                guard case .respond(let error, _, true, _) = action else {
                     Issue.record("expected a withdrawn head, got \(action)")
                     continue
                 }
@@ -241,11 +246,11 @@ import Testing
                         == .respond(
                             ProxyError(
                                 .deadlineExceeded, "the request deadline passed before a response arrived"),
-                            closeClient: false, withdrawHead: false))
+                            closeClient: false, withdrawHead: false, upstreamFailed: true))
             case .clientGone:
                 #expect(action == .cancel)
             case .idle:
-                guard case .respond(let error, _, _) = action else {
+                guard case .respond(let error, _, _, _) = action else {
                     Issue.record("expected a 504, got \(action)")
                     continue
                 }
@@ -254,7 +259,8 @@ import Testing
                 #expect(
                     action
                         == .respond(
-                            ProxyError(.badRequest, "bad chunk"), closeClient: true, withdrawHead: false))
+                            ProxyError(.badRequest, "bad chunk"), closeClient: true, withdrawHead: false,
+                            upstreamFailed: false))
             default:
                 #expect(action == .none, "\(event) while backing off, got \(action)")
                 #expect(machine.phase == .backingOff)
@@ -266,7 +272,9 @@ import Testing
         let open = ProxyError(.circuitOpen, "every remaining server's circuit is open")
         var machine = Point.backingOff.machine()
         #expect(machine.backoffElapsed() == .connect(pickServer: true))
-        #expect(machine.noServerAvailable(open) == .respond(open, closeClient: false, withdrawHead: false))
+        #expect(
+            machine.noServerAvailable(open)
+                == .respond(open, closeClient: false, withdrawHead: false, upstreamFailed: false))
         #expect(machine.phase == .finished(.failed(.circuitOpen)))
         var sending = Point.awaitingHead.machine()
         #expect(sending.noServerAvailable(open) == .none)
@@ -382,7 +390,7 @@ import Testing
         _ = machine.start()
         _ = machine.connectionReady(reused: false)
         guard
-            case .respond(let error, _, _) = machine.interimResponseReceived(
+            case .respond(let error, _, _, _) = machine.interimResponseReceived(
                 status: 101, now: Self.now, policy: .none)
         else {
             Issue.record("expected an error")
@@ -434,7 +442,7 @@ import Testing
             // Once only: the new connection failing too is the request's outcome.
             #expect(machine.connectionReady(reused: false) == .sendRequest(answerContinue: false))
             guard
-                case .respond(let error, _, _) = machine.attemptFailed(
+                case .respond(let error, _, _, _) = machine.attemptFailed(
                     .reset("again"), now: Self.now, policy: .none)
             else {
                 Issue.record("expected an error the second time")
@@ -442,7 +450,7 @@ import Testing
             }
             #expect(error.kind == .upstreamReset)
         } else {
-            guard case .respond(let error, _, _) = action else {
+            guard case .respond(let error, _, _, _) = action else {
                 Issue.record("expected an error, got \(action)")
                 return
             }
@@ -478,7 +486,7 @@ import Testing
         var machine = Point.awaitingHeadOnReused.machine()
         machine.responseBytesArrived()
         guard
-            case .respond(let error, _, _) = machine.attemptFailed(
+            case .respond(let error, _, _, _) = machine.attemptFailed(
                 .badResponse("garbage"), now: Self.now, policy: .none)
         else {
             Issue.record("expected an error")
@@ -504,7 +512,7 @@ import Testing
         _ = machine.start()
         for retry in 1...2 {
             guard
-                case .retry(let delay) = machine.attemptFailed(
+                case .retry(let delay, .upstreamFailed) = machine.attemptFailed(
                     .connectFailed("refused"), now: Self.now, policy: Self.policy([.connectFailure]))
             else {
                 Issue.record("expected retry \(retry)")
@@ -515,7 +523,7 @@ import Testing
             #expect(machine.attempt == retry + 1)
         }
         guard
-            case .respond(let error, _, _) = machine.attemptFailed(
+            case .respond(let error, _, _, _) = machine.attemptFailed(
                 .connectFailed("refused"), now: Self.now, policy: Self.policy([.connectFailure]))
         else {
             Issue.record("expected the final error")
@@ -558,10 +566,10 @@ import Testing
                 seed: seed)
             _ = machine.start()
             let action = machine.attemptFailed(.connectFailed("refused"), now: Self.now, policy: policy)
-            if case .retry(let delay) = action {
+            if case .retry(let delay, _) = action {
                 #expect(delay < .milliseconds(1), "only a wait that ends before the deadline")
             } else {
-                guard case .respond(let error, _, _) = action else {
+                guard case .respond(let error, _, _, _) = action else {
                     Issue.record("expected the attempt's own outcome")
                     return
                 }
@@ -588,7 +596,9 @@ import Testing
         var listed = Machine(request: Self.request())
         _ = listed.start()
         _ = listed.connectionReady(reused: false)
-        if case .retry = listed.perTryTimeoutExpired(now: Self.now, policy: Self.policy([.perTryTimeout])) {
+        if case .retry = listed.perTryTimeoutExpired(
+            upstreamBackedUp: false, now: Self.now, policy: Self.policy([.perTryTimeout]))
+        {
         } else {
             Issue.record("expected a retry")
         }
@@ -596,8 +606,8 @@ import Testing
         _ = unlisted.start()
         _ = unlisted.connectionReady(reused: false)
         guard
-            case .respond(let error, _, _) = unlisted.perTryTimeoutExpired(
-                now: Self.now, policy: Self.policy([.reset]))
+            case .respond(let error, _, _, _) = unlisted.perTryTimeoutExpired(
+                upstreamBackedUp: false, now: Self.now, policy: Self.policy([.reset]))
         else {
             Issue.record("expected a 504")
             return
@@ -639,7 +649,9 @@ import Testing
             let action = machine.responseHeadReceived(
                 unavailable, bodyBuffered: false, lastRequestOfDrain: false, now: Self.now, policy: policy)
             if fits {
-                #expect(action == .retry(after: retryAfter), "beyond the backoff's maximum")
+                #expect(
+                    action == .retry(after: retryAfter, ending: .answered(status: 503)),
+                    "beyond the backoff's maximum")
             } else {
                 #expect(
                     action
@@ -648,6 +660,138 @@ import Testing
                     "a wait past the deadline is not made: the 503 goes to the client")
             }
         }
+    }
+
+    @Test func withoutADeadlineARetryAfterLongerThanTheIdleTimeoutIsNotWaitedFor() {
+        var policy = Self.policy([.gatewayError], maxRetries: 1)
+        policy.longestRequestedWait = .seconds(60)
+        for (retryAfter, waits) in [(TimeSpan.seconds(30), true), (.seconds(600), false)] {
+            var machine = Machine(request: Self.request(), deadline: nil)
+            _ = machine.start()
+            _ = machine.connectionReady(reused: false)
+            let unavailable = ExchangeResponse(
+                status: 503, framing: .contentLength(0), upstreamKeepsAlive: true, retryAfter: retryAfter)
+            let action = machine.responseHeadReceived(
+                unavailable, bodyBuffered: false, lastRequestOfDrain: false, now: Self.now, policy: policy)
+            if waits {
+                #expect(action == .retry(after: retryAfter, ending: .answered(status: 503)))
+            } else {
+                guard case .forwardResponseHead = action else {
+                    Issue.record("expected the 503 passed through, got \(action)")
+                    continue
+                }
+            }
+        }
+    }
+
+    /// The shell is asked last, with how the attempt ended; when it says no (no server can
+    /// take a retry, or the budget is spent) the attempt's own outcome stands.
+    @Test func theShellIsAskedLastWithHowTheAttemptEnded() {
+        let policy = Self.policy([.retriableStatus, .connectFailure], maxRetries: 1, statuses: [429])
+        let limited = ExchangeResponse(status: 429, framing: .contentLength(0), upstreamKeepsAlive: true)
+        for allowed in [true, false] {
+            var asked: [AttemptEnd] = []
+            var machine = Machine(request: Self.request())
+            _ = machine.start()
+            _ = machine.connectionReady(reused: false)
+            let action = machine.responseHeadReceived(
+                limited, bodyBuffered: false, lastRequestOfDrain: false, now: Self.now, policy: policy,
+                mayRetry: {
+                    asked.append($0)
+                    return allowed
+                })
+            #expect(asked == [.answered(status: 429)])
+            if allowed {
+                #expect(action == .retry(after: action.retryDelay ?? .zero, ending: .answered(status: 429)))
+            } else {
+                guard case .forwardResponseHead = action else {
+                    Issue.record("expected the 429 passed through, got \(action)")
+                    continue
+                }
+            }
+            var refused = Machine(request: Self.request())
+            _ = refused.start()
+            let failed = refused.attemptFailed(
+                .connectFailed("refused"), now: Self.now, policy: policy, mayRetry: { _ in allowed })
+            if allowed {
+                #expect(failed.retryDelay != nil)
+            } else {
+                guard case .respond(let error, _, _, true) = failed else {
+                    Issue.record("expected the connect failure answered, got \(failed)")
+                    continue
+                }
+                #expect(error.kind == .upstreamConnectFailed)
+            }
+        }
+    }
+
+    /// Timing out while the client is still sending the body says nothing about the server;
+    /// timing out while the upstream does not take the body does.
+    @Test(arguments: [false, true])
+    func timeoutsDuringTheUploadBlameWhoeverStalled(upstreamBackedUp: Bool) {
+        func uploading() -> Machine {
+            var machine = Machine(request: Self.request(body: true), deadline: Self.now + .seconds(1))
+            _ = machine.start()
+            _ = machine.connectionReady(reused: false)
+            machine.requestBodyStartedFlowing(kept: false)
+            return machine
+        }
+        var deadline = uploading()
+        guard
+            case .respond(let error, _, _, let blamed) = deadline.deadlineExpired(
+                upstreamBackedUp: upstreamBackedUp)
+        else {
+            Issue.record("expected a 504")
+            return
+        }
+        #expect(error.kind == .deadlineExceeded)
+        #expect(blamed == upstreamBackedUp)
+
+        var idle = uploading()
+        guard
+            case .respond(let idleError, true, false, let idleBlamed) = idle.idleTimeout(
+                upstreamBackedUp: upstreamBackedUp)
+        else {
+            Issue.record("expected an error response")
+            return
+        }
+        #expect(idleError.kind == (upstreamBackedUp ? .deadlineExceeded : .requestTimeout))
+        #expect(idleBlamed == upstreamBackedUp)
+
+        var perTry = uploading()
+        guard
+            case .respond(_, _, _, let perTryBlamed) = perTry.perTryTimeoutExpired(
+                upstreamBackedUp: upstreamBackedUp, now: Self.now, policy: Self.policy([]))
+        else {
+            Issue.record("expected a 504")
+            return
+        }
+        #expect(perTryBlamed == upstreamBackedUp)
+
+        // A body small enough to be kept may be retried; the attempt counts the same way.
+        var kept = Machine(request: Self.request(body: true))
+        _ = kept.start()
+        _ = kept.connectionReady(reused: false)
+        kept.requestBodyStartedFlowing(kept: true)
+        let retry = kept.perTryTimeoutExpired(
+            upstreamBackedUp: upstreamBackedUp, now: Self.now, policy: Self.policy([.perTryTimeout]))
+        #expect(retry.retryEnding == (upstreamBackedUp ? .upstreamFailed : .inconclusive))
+    }
+
+    @Test func aRetryThatMeetsAStaleConnectionIsResentToo() {
+        var machine = Machine(request: Self.request())
+        _ = machine.start()
+        _ = machine.connectionReady(reused: true)
+        let policy = Self.policy([.reset])
+        #expect(
+            machine.attemptFailed(.reset("stale"), now: Self.now, policy: policy) == .resendOnNewConnection)
+        _ = machine.connectionReady(reused: false)
+        #expect(machine.attemptFailed(.reset("reset"), now: Self.now, policy: policy).retryDelay != nil)
+        #expect(machine.backoffElapsed() == .connect(pickServer: true))
+        _ = machine.connectionReady(reused: true)
+        #expect(
+            machine.attemptFailed(.reset("stale"), now: Self.now, policy: policy) == .resendOnNewConnection,
+            "a new attempt may meet a stale pooled connection as well")
     }
 
     // MARK: Policy
@@ -729,5 +873,19 @@ import Testing
             #expect(error.status == status)
             #expect(error.code == code)
         }
+    }
+}
+
+extension ExchangeStateMachine.Action {
+    /// A retry's wait, or nil for any other action.
+    fileprivate var retryDelay: TimeSpan? {
+        if case .retry(let delay, _) = self { return delay }
+        return nil
+    }
+
+    /// How the attempt a retry follows ended, or nil for any other action.
+    fileprivate var retryEnding: AttemptEnd? {
+        if case .retry(_, let ending) = self { return ending }
+        return nil
     }
 }

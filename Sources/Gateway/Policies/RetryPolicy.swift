@@ -20,6 +20,9 @@ package struct RetryPolicy: Sendable, Equatable {
     package var backoffMax: TimeSpan
     /// Each attempt's own time limit (`perTryTimeoutMs`); zero for none.
     package var perTryTimeout: TimeSpan = .zero
+    /// The longest `Retry-After` wait honoured when the request has no deadline (the idle
+    /// timeout, which a longer silence would exceed); nil for no limit.
+    package var longestRequestedWait: TimeSpan? = nil
 
     /// No retries at all.
     package static let none = RetryPolicy(

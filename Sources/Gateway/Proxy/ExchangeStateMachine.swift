@@ -65,15 +65,17 @@ package struct ExchangeStateMachine: Sendable {
         case complete(reuseUpstream: Bool, closeClient: Bool)
         /// Close the upstream connection and answer the client with a gateway error; a response
         /// head queued but not yet sent to the client is withdrawn first when `withdrawHead`.
-        case respond(ProxyError, closeClient: Bool, withdrawHead: Bool)
+        /// `upstreamFailed`: the upstream caused it (counted among its failures, and by its
+        /// circuit breaker); otherwise the client or the gateway's own limits did.
+        case respond(ProxyError, closeClient: Bool, withdrawHead: Bool, upstreamFailed: Bool)
         /// Close both connections: the client got part of a response and must not take it as
         /// whole. `upstreamFailed`: the upstream caused it (counted among its failures).
         case abort(upstreamFailed: Bool)
         /// The client left: reset the upstream connection at once.
         case cancel
-        /// The attempt failed and another follows: close (reset) its connection, count the
-        /// failure, wait `after`, then report `backoffElapsed()`.
-        case retry(after: TimeSpan)
+        /// The attempt failed and another follows: close (reset) its connection, count how
+        /// the attempt ended (`ending`), wait `after`, then report `backoffElapsed()`.
+        case retry(after: TimeSpan, ending: AttemptEnd)
         /// The upstream accepted the upgrade: relay bytes both ways until either side closes.
         case openTunnel
         /// The tunnel ended: close both connections.
@@ -136,7 +138,7 @@ package struct ExchangeStateMachine: Sendable {
     /// ends with `error`.
     package mutating func noServerAvailable(_ error: ProxyError) -> Action {
         guard case .connecting = phase else { return .none }
-        return fail(error)
+        return fail(error, upstreamFailed: false)
     }
 
     package mutating func connectionReady(reused: Bool) -> Action {
@@ -173,7 +175,7 @@ package struct ExchangeStateMachine: Sendable {
     }
 
     package mutating func interimResponseReceived(
-        status: Int, now: Instant, policy: RetryPolicy, budget: () -> Bool = { true }
+        status: Int, now: Instant, policy: RetryPolicy, mayRetry: (AttemptEnd) -> Bool = { _ in true }
     ) -> Action {
         guard case .awaitingHead = phase else { return .none }
         responseStarted = true
@@ -181,7 +183,7 @@ package struct ExchangeStateMachine: Sendable {
             guard request.wantsUpgrade else {
                 return attemptFailed(
                     .badResponse("the upstream switched protocols without an upgrade request"), now: now,
-                    policy: policy, budget: budget)
+                    policy: policy, mayRetry: mayRetry)
             }
             phase = .tunnelling
             keepClient = false
@@ -197,13 +199,16 @@ package struct ExchangeStateMachine: Sendable {
     /// client connection, so this response is its last.
     package mutating func responseHeadReceived(
         _ response: ExchangeResponse, bodyBuffered: Bool, lastRequestOfDrain: Bool, now: Instant,
-        policy: RetryPolicy, budget: () -> Bool = { true }
+        policy: RetryPolicy, mayRetry: (AttemptEnd) -> Bool = { _ in true }
     ) -> Action {
         guard case .awaitingHead = phase else { return .none }
         responseStarted = true
         let serverAskedToWait = (response.status == 503 || response.status == 429) ? response.retryAfter : nil
         if policy.allowsRetry(afterStatus: response.status, idempotent: request.isIdempotent),
-            let retry = retryIfPossible(now: now, policy: policy, waiting: serverAskedToWait, budget: budget)
+            let retry = retryIfPossible(
+                ending: .answered(status: response.status), now: now, policy: policy,
+                waiting: serverAskedToWait,
+                mayRetry: mayRetry)
         {
             return retry
         }
@@ -241,7 +246,7 @@ package struct ExchangeStateMachine: Sendable {
 
     /// The upstream closed its side.
     package mutating func upstreamEnded(
-        now: Instant, policy: RetryPolicy, budget: () -> Bool = { true }
+        now: Instant, policy: RetryPolicy, mayRetry: (AttemptEnd) -> Bool = { _ in true }
     ) -> Action {
         switch phase {
         case .responding where responseEndsAtClose && !responseDone:
@@ -251,14 +256,24 @@ package struct ExchangeStateMachine: Sendable {
         default:
             return attemptFailed(
                 .reset("the upstream closed the connection before the response was complete"), now: now,
-                policy: policy, budget: budget)
+                policy: policy, mayRetry: mayRetry)
         }
     }
 
     // MARK: Failures and timers
 
     package mutating func attemptFailed(
-        _ failure: AttemptFailure, now: Instant, policy: RetryPolicy, budget: () -> Bool = { true }
+        _ failure: AttemptFailure, now: Instant, policy: RetryPolicy,
+        mayRetry: (AttemptEnd) -> Bool = { _ in true }
+    ) -> Action {
+        attemptFailed(failure, blamesUpstream: true, now: now, policy: policy, mayRetry: mayRetry)
+    }
+
+    /// `blamesUpstream` false: the attempt's end says nothing about its server (it timed out
+    /// while the client was still sending the body).
+    private mutating func attemptFailed(
+        _ failure: AttemptFailure, blamesUpstream: Bool, now: Instant, policy: RetryPolicy,
+        mayRetry: (AttemptEnd) -> Bool
     ) -> Action {
         switch phase {
         case .connecting, .awaitingHead:
@@ -268,11 +283,13 @@ package struct ExchangeStateMachine: Sendable {
                 return .resendOnNewConnection
             }
             if policy.allowsRetry(after: failure, idempotent: request.isIdempotent),
-                let retry = retryIfPossible(now: now, policy: policy, budget: budget)
+                let retry = retryIfPossible(
+                    ending: blamesUpstream ? .upstreamFailed : .inconclusive, now: now, policy: policy,
+                    mayRetry: mayRetry)
             {
                 return retry
             }
-            return fail(failure.error)
+            return fail(failure.error, upstreamFailed: blamesUpstream)
         case .responding:
             return failResponse(failure.error)
         case .tunnelling:
@@ -282,28 +299,36 @@ package struct ExchangeStateMachine: Sendable {
         }
     }
 
+    /// The attempt's own time limit passed (`perTryTimeoutMs`). `upstreamBackedUp`: request
+    /// bytes wait for the upstream to take them (see `isWaitingOnClient`).
     package mutating func perTryTimeoutExpired(
-        now: Instant, policy: RetryPolicy, budget: () -> Bool = { true }
+        upstreamBackedUp: Bool, now: Instant, policy: RetryPolicy,
+        mayRetry: (AttemptEnd) -> Bool = { _ in true }
     ) -> Action {
         switch phase {
         case .connecting, .awaitingHead: break
         default: return .none
         }
-        return attemptFailed(.perTryTimeout, now: now, policy: policy, budget: budget)
+        return attemptFailed(
+            .perTryTimeout, blamesUpstream: !isWaitingOnClient(upstreamBackedUp: upstreamBackedUp), now: now,
+            policy: policy, mayRetry: mayRetry)
     }
 
     package mutating func backoffElapsed() -> Action {
         guard case .backingOff = phase else { return .none }
         phase = .connecting
+        // A new attempt: its pooled connection may be stale too.
+        resentOnNewConnection = false
         return .connect(pickServer: true)
     }
 
-    /// The request's deadline passed (docs/configuration.md, `timeoutMs`).
-    package mutating func deadlineExpired() -> Action {
+    /// The request's deadline passed (docs/configuration.md, `timeoutMs`). `upstreamBackedUp`:
+    /// request bytes wait for the upstream to take them.
+    package mutating func deadlineExpired(upstreamBackedUp: Bool) -> Action {
         let error = ProxyError(.deadlineExceeded, "the request deadline passed before a response arrived")
         switch phase {
         case .connecting, .awaitingHead, .backingOff:
-            return fail(error)
+            return fail(error, upstreamFailed: !isWaitingOnClient(upstreamBackedUp: upstreamBackedUp))
         case .responding:
             return failResponse(error)
         case .tunnelling, .finished:
@@ -311,15 +336,19 @@ package struct ExchangeStateMachine: Sendable {
         }
     }
 
-    /// Nothing moved on either connection for `idleMs`.
-    package mutating func idleTimeout() -> Action {
+    /// Nothing moved on either connection for `idleMs`. `upstreamBackedUp`: request bytes
+    /// wait for the upstream to take them, so the stall is the upstream's, not the client's.
+    package mutating func idleTimeout(upstreamBackedUp: Bool) -> Action {
         switch phase {
         case .connecting, .awaitingHead, .backingOff:
-            if !requestBodyDone {
+            if isWaitingOnClient(upstreamBackedUp: upstreamBackedUp) {
                 return clientBodyFailed(
                     ProxyError(.requestTimeout, "the request body was not received in time"))
             }
-            return fail(ProxyError(.deadlineExceeded, "the upstream sent nothing for the idle timeout"))
+            let stall =
+                requestBodyDone
+                ? "the upstream sent nothing" : "the upstream stopped reading the request body"
+            return fail(ProxyError(.deadlineExceeded, "\(stall) for the idle timeout"), upstreamFailed: true)
         case .responding:
             return failResponse(ProxyError(.deadlineExceeded, "the response stalled for the idle timeout"))
         case .tunnelling:
@@ -336,7 +365,7 @@ package struct ExchangeStateMachine: Sendable {
         switch phase {
         case .connecting, .awaitingHead, .backingOff:
             phase = .finished(.failed(error.kind))
-            return .respond(error, closeClient: true, withdrawHead: false)
+            return .respond(error, closeClient: true, withdrawHead: false, upstreamFailed: false)
         case .responding:
             keepClient = false
             return failResponse(error)
@@ -359,6 +388,13 @@ package struct ExchangeStateMachine: Sendable {
 
     // MARK: Edges
 
+    /// The attempt waits for the client's body, not for the upstream: the request is sent
+    /// as far as it arrived, and the upstream took all of it.
+    private func isWaitingOnClient(upstreamBackedUp: Bool) -> Bool {
+        guard case .awaitingHead = phase else { return false }
+        return !requestBodyDone && !upstreamBackedUp
+    }
+
     private var canResendOnNewConnection: Bool {
         connectionReused && !responseStarted && !resentOnNewConnection
             && (request.isIdempotent || !requestBodyStarted) && isBodyReplayable
@@ -369,20 +405,28 @@ package struct ExchangeStateMachine: Sendable {
     private var isBodyReplayable: Bool { !request.hasBody || !requestBodyStarted || requestBodyKept }
 
     /// A retry when one is left, the body can be sent again, the wait ends before the
-    /// deadline and the route's retry budget has one (`budget` takes it); nil otherwise (the
-    /// caller ends with the attempt's own outcome). The wait is the policy's backoff, or what
-    /// the server asked for (`waiting`, even beyond the backoff's maximum).
+    /// deadline, and the shell agrees (`mayRetry`, asked last with how the attempt ended: it
+    /// settles the attempt with its server's circuit breaker, checks that some server can
+    /// take a retry, and takes one from the route's budget); nil otherwise (the caller ends
+    /// with the attempt's own outcome). The wait is the policy's backoff, or what the server
+    /// asked for (`waiting`, even beyond the backoff's maximum; without a deadline, up to the
+    /// policy's `longestRequestedWait`).
     private mutating func retryIfPossible(
-        now: Instant, policy: RetryPolicy, waiting: TimeSpan? = nil, budget: () -> Bool
+        ending: AttemptEnd, now: Instant, policy: RetryPolicy, waiting: TimeSpan? = nil,
+        mayRetry: (AttemptEnd) -> Bool
     ) -> Action? {
         guard attempt <= policy.maxRetries, isBodyReplayable else { return nil }
         let delay = waiting ?? policy.backoff(beforeRetry: attempt, random: nextRandom())
-        if let deadline, now + delay >= deadline { return nil }
+        if let deadline {
+            if now + delay >= deadline { return nil }
+        } else if let waiting, let longest = policy.longestRequestedWait, waiting > longest {
+            return nil
+        }
         // Last, so the budget shared by all workers is spent only on retries that happen.
-        guard budget() else { return nil }
+        guard mayRetry(ending) else { return nil }
         attempt += 1
         phase = .backingOff
-        return .retry(after: delay)
+        return .retry(after: delay, ending: ending)
     }
 
     private mutating func finish() -> Action {
@@ -390,10 +434,13 @@ package struct ExchangeStateMachine: Sendable {
         return .complete(reuseUpstream: upstreamReusable && requestBodyDone, closeClient: !keepClient)
     }
 
-    private mutating func fail(_ error: ProxyError) -> Action {
+    /// Ends with a gateway error before any response; `upstreamFailed` as for `.respond`.
+    private mutating func fail(_ error: ProxyError, upstreamFailed: Bool) -> Action {
         phase = .finished(.failed(error.kind))
         let close = error.closesClientConnection || !keepClient || !requestBodyDone
-        return .respond(error, closeClient: close, withdrawHead: false)
+        return .respond(
+            error, closeClient: close, withdrawHead: false,
+            upstreamFailed: upstreamFailed && error.isUpstreamFailure)
     }
 
     /// A failure after the response head was accepted: while no byte of the head went to the
@@ -405,7 +452,8 @@ package struct ExchangeStateMachine: Sendable {
         }
         phase = .finished(.failed(error.kind))
         let close = error.closesClientConnection || !keepClient || !requestBodyDone
-        return .respond(error, closeClient: close, withdrawHead: true)
+        return .respond(
+            error, closeClient: close, withdrawHead: true, upstreamFailed: error.isUpstreamFailure)
     }
 
     private mutating func closeTunnel() -> Action {

@@ -1,5 +1,6 @@
 /// What one attempt says about its server, as the circuit breaker counts it
-/// (docs/configuration.md, `circuitBreaker`; docs/operations.md counts the same failures).
+/// (docs/configuration.md, `circuitBreaker`). A server's `failures` counter (docs/operations.md)
+/// counts the same except statuses: a 5xx is an answer there.
 ///
 /// The runtime classifies each attempt once, when it ends, and hands the verdict to
 /// ``CircuitBreaker/record(_:of:at:_:)`` with the attempt's admission.
@@ -20,18 +21,26 @@ package enum AttemptVerdict: Sendable, Hashable {
         self = (500...599).contains(status) ? .failure : .success
     }
 
-    /// The verdict of an attempt that failed before a complete response: always a failure
-    /// (connect failure, reset, malformed response, per-try timeout).
-    package init(_ failure: AttemptFailure) {
-        switch failure {
-        case .connectFailed, .reset, .badResponse, .perTryTimeout: self = .failure
+    /// The verdict of an attempt that a retry follows.
+    package init(_ ending: AttemptEnd) {
+        switch ending {
+        case .answered(let status): self.init(status: status)
+        case .upstreamFailed: self = .failure
+        case .inconclusive: self = .inconclusive
         }
     }
+}
 
-    /// The verdict of an attempt that ended with a gateway error: a failure when the upstream
-    /// caused it (``ProxyError/isUpstreamFailure``: connect failure, reset, malformed response,
-    /// deadline), inconclusive when the client or the gateway's own limits did.
-    package init(_ error: ProxyError) {
-        self = error.isUpstreamFailure ? .failure : .inconclusive
-    }
+/// How an attempt that a retry follows ended, for its server's counters and circuit breaker.
+package enum AttemptEnd: Sendable, Hashable {
+    /// The server answered with this final status, which the route retries.
+    case answered(status: Int)
+    /// The server failed it: connect failure, reset, malformed response, timeout.
+    case upstreamFailed
+    /// It ended without saying anything about the server (it timed out while the client was
+    /// still sending the body).
+    case inconclusive
+
+    /// Counted among the server's `failures` (docs/operations.md): a status is an answer.
+    package var countsAsFailure: Bool { self == .upstreamFailed }
 }

@@ -451,18 +451,24 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
     /// request is already waiting in the input (pipelined requests are still served).
     var isLastRequestOfDrain: Bool { worker.isDraining && input.isEmpty }
 
+    /// Closes a connection that waits for its next request (the gateway drains), once the
+    /// rest of its last response is written: a client that reads slowly still gets it whole.
+    func closeBetweenRequests() {
+        phase = .closingAfterFlush
+        if output.isEmpty {
+            close()
+        } else {
+            armTimeout(after: timeouts.idle)
+        }
+    }
+
     /// The current request is done; serve the next one or close.
     func finishRequest(close: Bool) {
         exchange = nil
         // Writing the response may already have closed the connection (the peer reset it).
         guard phase != .closed else { return }
         if close || peerClosed || isLastRequestOfDrain {
-            phase = .closingAfterFlush
-            if output.isEmpty {
-                self.close()
-            } else {
-                armTimeout(after: timeouts.idle)
-            }
+            closeBetweenRequests()
             return
         }
         phase = .awaitingHead

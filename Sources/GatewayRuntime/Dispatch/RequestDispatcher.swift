@@ -213,6 +213,17 @@ final class RequestDispatcher {
         return .none(ProxyError(.circuitOpen, "every server's circuit breaker is open"))
     }
 
+    /// Whether a retry could find a server now: one that is healthy (when checked) and whose
+    /// circuit would admit an attempt. Asked before a retry is promised; the backoff wait
+    /// may still change the answer, and the retry then ends as `chooseServer` says.
+    func canTakeRetry(_ upstream: RuntimeUpstream, at now: Instant) -> Bool {
+        let config = upstream.circuitBreaker
+        let checksHealth = upstream.healthCheck != nil
+        return upstream.servers.contains {
+            (!checksHealth || $0.state.health.isHealthy) && $0.state.breaker.wouldAdmit(at: now, config)
+        }
+    }
+
     /// The balancer's pick among the servers not in `skipping` that are healthy and whose
     /// circuit admits an attempt, with the admission taken; nil when there is none.
     private func choose(

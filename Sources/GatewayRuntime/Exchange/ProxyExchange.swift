@@ -294,16 +294,21 @@ final class ProxyExchange: TimerHandler {
 
     private var now: Instant { worker.loop.instant }
 
-    /// Takes one retry from the route's budget, shared by all workers (docs/configuration.md,
-    /// `budgetPercent`); false when it is spent.
-    private func takeRetryFromBudget() -> Bool {
-        route.state.retryBudget.tryAcquireRetry(at: now, budgetPercent: route.retryBudgetPercent)
+    /// Whether a retry may follow the attempt that ended as `ending`, asked last by the
+    /// machine. The attempt is settled with its server's circuit breaker first, so a retry
+    /// is not promised when that verdict (or any other) leaves no server to take it; then one
+    /// retry is taken from the route's budget, shared by all workers (docs/configuration.md,
+    /// `budgetPercent`).
+    private func mayRetry(after ending: AttemptEnd) -> Bool {
+        recordVerdict(AttemptVerdict(ending))
+        guard worker.dispatcher.canTakeRetry(upstream, at: now) else { return false }
+        return route.state.retryBudget.tryAcquireRetry(at: now, budgetPercent: route.retryBudgetPercent)
     }
 
     /// The current attempt failed: the machine decides between a retry, a resend and the end.
     private func attemptFailed(_ failure: AttemptFailure) {
         perform(
-            machine.attemptFailed(failure, now: now, policy: route.retryPolicy, budget: takeRetryFromBudget))
+            machine.attemptFailed(failure, now: now, policy: route.retryPolicy, mayRetry: mayRetry(after:)))
     }
 
     // MARK: Request body: client → upstream
@@ -411,7 +416,7 @@ final class ProxyExchange: TimerHandler {
                     releaseHeldHead(client)
                     perform(
                         machine.upstreamEnded(
-                            now: now, policy: route.retryPolicy, budget: takeRetryFromBudget))
+                            now: now, policy: route.retryPolicy, mayRetry: mayRetry(after:)))
                     return
                 case .failed(let error):
                     connection.readable = false
@@ -441,7 +446,7 @@ final class ProxyExchange: TimerHandler {
             guard case .complete(let head) = result else { return false }
             if head.isInformational {
                 let action = machine.interimResponseReceived(
-                    status: head.status, now: now, policy: route.retryPolicy, budget: takeRetryFromBudget)
+                    status: head.status, now: now, policy: route.retryPolicy, mayRetry: mayRetry(after:))
                 switch action {
                 case .forwardInterim:
                     worker.responseHeadWriter.reset()
@@ -467,7 +472,7 @@ final class ProxyExchange: TimerHandler {
             let action = machine.responseHeadReceived(
                 response, bodyBuffered: connection.input.readableCount > head.headLength,
                 lastRequestOfDrain: client.isLastRequestOfDrain, now: now, policy: route.retryPolicy,
-                budget: takeRetryFromBudget)
+                mayRetry: mayRetry(after:))
             guard case .forwardResponseHead(let plan) = action else {
                 perform(action)
                 return false
@@ -546,12 +551,19 @@ final class ProxyExchange: TimerHandler {
 
     /// No progress on either connection for idleMs.
     func idleTimeout() {
-        perform(machine.idleTimeout())
+        perform(machine.idleTimeout(upstreamBackedUp: upstreamBackedUp))
     }
 
     /// The request's deadline passed.
     func deadlinePassed() {
-        perform(machine.deadlineExpired())
+        perform(machine.deadlineExpired(upstreamBackedUp: upstreamBackedUp))
+    }
+
+    /// Request bytes wait in the upstream connection's buffer: the upstream is not taking
+    /// them (when the buffer is empty the request went out as far as the client sent it).
+    private var upstreamBackedUp: Bool {
+        guard let connection else { return false }
+        return !connection.output.isEmpty
     }
 
     func timerFired(_ timer: LoopTimer) {
@@ -560,7 +572,8 @@ final class ProxyExchange: TimerHandler {
             case TimerTag.attempt:
                 perform(
                     machine.perTryTimeoutExpired(
-                        now: now, policy: route.retryPolicy, budget: takeRetryFromBudget))
+                        upstreamBackedUp: upstreamBackedUp, now: now, policy: route.retryPolicy,
+                        mayRetry: mayRetry(after:)))
             default: perform(machine.backoffElapsed())
             }
         }
@@ -606,11 +619,11 @@ final class ProxyExchange: TimerHandler {
                 client.exchangeEnded(close: closeClient)
             }
             retire()
-        case .respond(let error, let closeClient, let withdrawHead):
+        case .respond(let error, let closeClient, let withdrawHead, let upstreamFailed):
             withClient { client in
                 client.disarmDeadline()
                 if withdrawHead { client.withdrawOutput(keeping: clientBytesBeforeHead) }
-                endAttempt(failed: error.isUpstreamFailure, verdict: AttemptVerdict(error))
+                endAttempt(failed: upstreamFailed, verdict: upstreamFailed ? .failure : .inconclusive)
                 closeUpstream(reset: true)
                 // What the client got is the error's body (a withdrawn head's body never left).
                 let context = RequestContext(
@@ -639,14 +652,16 @@ final class ProxyExchange: TimerHandler {
                 client.exchangeAborted()
             }
             retire()
-        case .retry(let delay):
+        case .retry(let delay, let ending):
             worker.retried(route)
-            endAttempt(failed: true, verdict: .failure)
+            endAttempt(failed: ending.countsAsFailure, verdict: AttemptVerdict(ending))
             closeUpstream(reset: true)
             if delay <= .zero {
                 perform(machine.backoffElapsed())
             } else {
                 worker.loop.schedule(backoffTimer, at: now + delay)
+                // Waiting is not idleness: the idle timeout counts from the wait's end.
+                withClient { $0.armTimeout(after: delay + snapshot.config.timeouts.idle) }
             }
         case .openTunnel:
             preconditionFailure(

@@ -153,7 +153,8 @@ final class RuntimeRoute: Sendable {
 
     init(
         index: Int, name: String, statSlot: Int, action: Action, config: RouteConfig, hostRewrite: [UInt8]?,
-        redirectRewrite: RedirectRewrite?, timeout: TimeSpan, requestHeaders: HeaderRules,
+        redirectRewrite: RedirectRewrite?, timeout: TimeSpan, idleTimeout: TimeSpan,
+        requestHeaders: HeaderRules,
         responseHeaders: HeaderRules, state: RouteState
     ) {
         self.index = index
@@ -164,7 +165,9 @@ final class RuntimeRoute: Sendable {
         self.hostRewrite = hostRewrite
         self.redirectRewrite = redirectRewrite
         self.timeout = timeout
-        self.retryPolicy = RetryPolicy(config.retries)
+        var retryPolicy = RetryPolicy(config.retries)
+        retryPolicy.longestRequestedWait = idleTimeout
+        self.retryPolicy = retryPolicy
         self.retryBudgetPercent = config.retries.budgetPercent
         self.state = state
         self.requestHeaders = requestHeaders

@@ -57,7 +57,8 @@ enum SnapshotBuilder {
                 config: route,
                 hostRewrite: route.hostRewrite.map { Array($0.utf8) },
                 redirectRewrite: RedirectRewrite(route: route),
-                timeout: route.timeout, requestHeaders: HeaderRules(route.requestHeaders),
+                timeout: route.timeout, idleTimeout: config.timeouts.idle,
+                requestHeaders: HeaderRules(route.requestHeaders),
                 responseHeaders: HeaderRules(route.responseHeaders),
                 state: carriedRoutes[route.name] ?? RouteState())
         }

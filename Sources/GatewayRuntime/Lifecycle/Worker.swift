@@ -229,7 +229,7 @@ final class Worker {
         listeners.removeAll()
         pool.closeAll()
         for client in clients.values where client.phase == .awaitingHead && client.input.isEmpty {
-            client.close()
+            client.closeBetweenRequests()
         }
         checkDrained()
     }
