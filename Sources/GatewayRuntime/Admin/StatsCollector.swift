@@ -80,7 +80,8 @@ enum StatsCollector {
                     activeConnections: max(0, open - idleCount), idleConnections: idleCount)
             }
             return StatsReport.Upstream(
-                name: upstream.name, counters: merged.upstreams[upstream.statSlot], pending: 0,
+                name: upstream.name, counters: merged.upstreams[upstream.statSlot],
+                pending: upstream.state.pending.load(ordering: .relaxed),
                 servers: servers)
         }
         return report

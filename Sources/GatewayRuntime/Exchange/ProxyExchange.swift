@@ -82,8 +82,15 @@ final class ProxyExchange: TimerHandler {
     /// Client output bytes queued before the response head: a head that must be withdrawn
     /// (a failure before any byte of it went out) is cut off there.
     private var clientBytesBeforeHead = 0
-    /// The current attempt's own deadline (only with `perTryTimeoutMs`).
+    /// When the current attempt's own limit (`perTryTimeoutMs`) passes; nil when none runs.
+    private var attemptTimerDue: Instant?
+    /// Fires for `attemptTimerDue`. It is left armed when an attempt ends in time and only
+    /// moved when due sooner, then re-checks the due time when it fires (as the idle timers
+    /// do): steady traffic costs no timer heap operation per request.
     private let attemptTimer = LoopTimer(tag: TimerTag.attempt)
+    /// Set while the exchange waits in its loop's `ConnectionWaiters` for a connection to
+    /// `server` (every one it may have is open: `pool.maxConnectionsPerServer`).
+    private var isWaitingForConnection = false
     /// The wait before a retry.
     private let backoffTimer = LoopTimer(tag: TimerTag.backoff)
 
@@ -113,6 +120,12 @@ final class ProxyExchange: TimerHandler {
         attemptTimer.handler = self
         backoffTimer.handler = self
         prepare(for: head)
+    }
+
+    deinit {
+        // The loop's timer heap refers to its timers; their handler is this exchange.
+        worker.loop.cancel(attemptTimer)
+        worker.loop.cancel(backoffTimer)
     }
 
     /// Makes a retired exchange serve a new request (no allocation: the parsers, relays and
@@ -184,6 +197,18 @@ final class ProxyExchange: TimerHandler {
         } else {
             triedServers = 0
         }
+        if let pooled = withServer({ worker.pool.take(for: $0) }) {
+            beginAttempt()
+            attach(pooled)
+            perform(machine.connectionReady(reused: true))
+            return
+        }
+        openConnectionOrWait()
+    }
+
+    /// Counts the attempt on its server and arms its own limit. An attempt begins when it
+    /// has a connection or may open one: time spent waiting for one is not an attempt.
+    private func beginAttempt() {
         if server.index < 64 { triedServers |= 1 << UInt64(server.index) }
         record.attempts += 1
         if record.upstreamStartedAt == nil { record.upstreamStartedAt = now }
@@ -191,15 +216,60 @@ final class ProxyExchange: TimerHandler {
         let perTry = route.retryPolicy.perTryTimeout
         attemptDeadline = RequestDeadline.attemptDeadline(
             request: machine.deadline, attemptStart: now, perTry: perTry)
-        if perTry > .zero, let attemptDeadline { worker.loop.schedule(attemptTimer, at: attemptDeadline) }
-        if let pooled = withServer({ worker.pool.take(for: $0) }) {
-            attach(pooled)
-            perform(machine.connectionReady(reused: true))
-            return
+        if perTry > .zero, let attemptDeadline {
+            attemptTimerDue = attemptDeadline
+            worker.loop.schedule(attemptTimer, noLaterThan: attemptDeadline)
         }
-        openConnection()
     }
 
+    /// Opens a new connection to `server` when one of its `maxConnectionsPerServer` is free,
+    /// else waits for one in this loop's queue (within `maxPending` for the upstream: beyond
+    /// it, 503 `upstream_overloaded`). The request's deadline and idle timeout bound the
+    /// wait; the attempt begins when the wait ends.
+    private func openConnectionOrWait() {
+        if withServer({ $0.state.reserveConnection(limit: upstream.maxConnectionsPerServer) }) {
+            if record.serverSlot == nil { beginAttempt() }
+            openConnection()
+            return
+        }
+        guard upstream.state.enterPending(limit: upstream.maxPending) else {
+            perform(
+                machine.noServerAvailable(
+                    ProxyError(
+                        .upstreamOverloaded,
+                        "every connection to \(server.key) is busy and too many requests wait for one")))
+            return
+        }
+        isWaitingForConnection = true
+        worker.waiters.enqueue(self)
+    }
+
+    /// The wait for a connection ended (see `ConnectionWaiters`): with an idle pooled
+    /// connection, or nil with one of the server's connections reserved for a new one.
+    func connectionAvailable(_ pooled: UpstreamConnection?) {
+        holdingClient {
+            isWaitingForConnection = false
+            upstream.state.leavePending()
+            // A resend (a stale pooled connection) waited inside its attempt.
+            if record.serverSlot == nil { beginAttempt() }
+            if let pooled {
+                attach(pooled)
+                perform(machine.connectionReady(reused: true))
+            } else {
+                openConnection()
+            }
+        }
+    }
+
+    /// Leaves the queue of requests waiting for a connection, if the exchange is in it.
+    private func stopWaitingForConnection() {
+        guard isWaitingForConnection else { return }
+        isWaitingForConnection = false
+        upstream.state.leavePending()
+        worker.waiters.remove(self)
+    }
+
+    /// Opens a connection to `server`, one of whose connections was reserved for it.
     private func openConnection() {
         do throws(SystemError) {
             let (fd, progress) = try Socket.startConnect(to: server.address)
@@ -213,7 +283,7 @@ final class ProxyExchange: TimerHandler {
                 closeDescriptor(fd)
                 throw error
             }
-            worker.upstreamOpened(fresh)
+            worker.upstreamOpened()
             attach(fresh)
             if progress == .connected {
                 perform(machine.connectionReady(reused: false))
@@ -221,6 +291,7 @@ final class ProxyExchange: TimerHandler {
                 worker.loop.schedule(fresh.timer, at: now + upstream.connectTimeout)
             }
         } catch {
+            withServer { worker.connectionSlotReleased($0) }
             upstreamConnectFailed(error.reason)
         }
     }
@@ -551,12 +622,30 @@ final class ProxyExchange: TimerHandler {
 
     /// No progress on either connection for idleMs.
     func idleTimeout() {
+        if isWaitingForConnection {
+            gaveUpWaitingForConnection("within the idle timeout")
+            return
+        }
         perform(machine.idleTimeout(upstreamBackedUp: upstreamBackedUp))
     }
 
     /// The request's deadline passed.
     func deadlinePassed() {
+        if isWaitingForConnection {
+            gaveUpWaitingForConnection("before the request deadline")
+            return
+        }
         perform(machine.deadlineExpired(upstreamBackedUp: upstreamBackedUp))
+    }
+
+    /// A request that waited in vain for a connection gets 504: no server failed it (the
+    /// circuit breaker hears nothing of it), its server was busy.
+    private func gaveUpWaitingForConnection(_ when: String) {
+        stopWaitingForConnection()
+        recordVerdict(.inconclusive)
+        perform(
+            machine.noServerAvailable(
+                ProxyError(.deadlineExceeded, "no connection to \(server.key) became free \(when)")))
     }
 
     /// Request bytes wait in the upstream connection's buffer: the upstream is not taking
@@ -567,6 +656,16 @@ final class ProxyExchange: TimerHandler {
     }
 
     func timerFired(_ timer: LoopTimer) {
+        if timer.tag == TimerTag.attempt {
+            // Checked first: the timer may fire for an attempt long over, even while the
+            // exchange waits retired for its next request (and has no client).
+            guard let due = attemptTimerDue else { return }
+            if now < due {
+                worker.loop.schedule(attemptTimer, noLaterThan: due)
+                return
+            }
+            attemptTimerDue = nil
+        }
         holdingClient {
             switch timer.tag {
             case TimerTag.attempt:
@@ -592,7 +691,7 @@ final class ProxyExchange: TimerHandler {
             // fault, so the same attempt goes out again on a new connection.
             worker.staleConnectionReused(server)
             closeUpstream(reset: true)
-            openConnection()
+            openConnectionOrWait()
         case .sendRequest(let answerContinue):
             sendRequest(answerContinue: answerContinue)
         case .forwardInterim, .dropInterim, .forwardResponseHead:
@@ -611,6 +710,10 @@ final class ProxyExchange: TimerHandler {
                         worker.pool.put(
                             connection, maxIdle: upstream.maxIdlePerServer,
                             idleTimeout: upstream.idleTimeout)
+                        // Requests wait for a connection to this server (rare: at its limit).
+                        if connection.server.state.waiting.load(ordering: .relaxed) > 0 {
+                            worker.waiters.connectionPooled(slot: connection.server.statSlot)
+                        }
                     } else {
                         connection.close()
                     }
@@ -698,8 +801,9 @@ final class ProxyExchange: TimerHandler {
 
     /// Counts the end of the attempt in progress for its server, if one is in progress.
     private func endAttempt(failed: Bool, verdict: AttemptVerdict) {
+        stopWaitingForConnection()
         recordVerdict(verdict)
-        if attemptTimer.isScheduled { worker.loop.cancel(attemptTimer) }
+        attemptTimerDue = nil
         worker.attemptEnded(&record, failed: failed)
     }
 
@@ -710,7 +814,7 @@ final class ProxyExchange: TimerHandler {
     }
 
     private func finishRecord(status: Int, error: ProxyError?) {
-        if attemptTimer.isScheduled { worker.loop.cancel(attemptTimer) }
+        attemptTimerDue = nil
         if backoffTimer.isScheduled { worker.loop.cancel(backoffTimer) }
         record.status = status
         record.errorKind = error?.kind

@@ -136,6 +136,7 @@ package final class GatewayServer: Sendable {
             workers.append(worker)
         }
         let loopBound = workers.map { LoopBound($0, loop: $0.loop) }
+        shared.workers.withLock { $0 = loopBound }
         let threads = loopBound.map { worker in LoopThread.start { worker.loop.run() } }
         state.withLock {
             $0.workers = loopBound
@@ -374,6 +375,7 @@ package final class GatewayServer: Sendable {
             }
         }
         for thread in threads { thread.join() }
+        shared.workers.withLock { $0 = [] }
         let healthChecks = prober.withLock { current -> HealthProber? in
             let taken = current
             current = nil

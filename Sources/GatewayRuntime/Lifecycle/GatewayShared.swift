@@ -1,4 +1,5 @@
 import Dispatch
+import Reactor
 import Synchronization
 
 /// The little state all loops share: process-wide connection accounting, the access log,
@@ -14,6 +15,9 @@ final class GatewayShared: Sendable {
     let acceptedConnections = Atomic<Int>(0)
     let rejectedConnections = Atomic<Int>(0)
     private let workersLeft: Atomic<Int>
+    /// Every worker, for the rare message from one loop to the others (a connection freed
+    /// for requests that wait for one); set at start, emptied when the loops stop.
+    let workers = Mutex<[LoopBound<Worker>]>([])
     let drained = DispatchSemaphore(value: 0)
 
     init(log: ProcessLog, accessLog: AccessLogWriter, maxConnections: Int, workers: Int) {
@@ -39,6 +43,11 @@ final class GatewayShared: Sendable {
 
     func releaseConnection() {
         activeConnections.subtract(1, ordering: .relaxed)
+    }
+
+    /// The workers other than the one on `loop` (only under overload: takes a lock).
+    func otherWorkers(than loop: EventLoop) -> [LoopBound<Worker>] {
+        workers.withLock { all in all.filter { $0.loop !== loop } }
     }
 
     /// A worker has no client connection left during a drain.

@@ -8,8 +8,12 @@ import Synchronization
 /// Shared by all loops, so its counters are atomics.
 final class ServerState: Sendable {
     let key: String
-    /// Open connections to the server across all loops, idle ones included.
+    /// Open connections to the server across all loops, idle ones included, and those
+    /// reserved for a connect about to start (`reserveConnection`).
     let openConnections = Atomic<Int>(0)
+    /// Requests waiting on any loop for a connection to this server (`ConnectionWaiters`):
+    /// when one closes while this is not zero, every loop is told.
+    let waiting = Atomic<Int>(0)
     /// Its circuit breaker, shared by all loops (docs/configuration.md, `circuitBreaker`).
     let breaker = CircuitBreaker()
     /// What its active health checks found (healthy until they say otherwise).
@@ -17,6 +21,33 @@ final class ServerState: Sendable {
 
     init(key: String) {
         self.key = key
+    }
+
+    /// Takes one of the server's `limit` connections (`pool.maxConnectionsPerServer`, whole
+    /// process) for a new connection; false when all are open.
+    func reserveConnection(limit: Int) -> Bool {
+        if openConnections.add(1, ordering: .sequentiallyConsistent).newValue <= limit { return true }
+        openConnections.subtract(1, ordering: .sequentiallyConsistent)
+        return false
+    }
+}
+
+/// Runtime state of one upstream that outlives configuration generations (carried over by
+/// reload while the upstream keeps its name), shared by all loops.
+final class UpstreamState: Sendable {
+    /// Requests waiting for a connection to one of its servers, on all loops.
+    let pending = Atomic<Int>(0)
+
+    /// Counts a request that starts waiting; false when `limit` (`pool.maxPending`) already
+    /// wait.
+    func enterPending(limit: Int) -> Bool {
+        if pending.add(1, ordering: .relaxed).newValue <= limit { return true }
+        pending.subtract(1, ordering: .relaxed)
+        return false
+    }
+
+    func leavePending() {
+        pending.subtract(1, ordering: .relaxed)
     }
 }
 
@@ -58,6 +89,11 @@ final class RuntimeUpstream: Sendable {
     let servers: [RuntimeServer]
     let connectTimeout: TimeSpan
     let maxIdlePerServer: Int
+    /// Open connections per server allowed across the process.
+    let maxConnectionsPerServer: Int
+    /// Requests allowed to wait for a connection, across the process.
+    let maxPending: Int
+    let state: UpstreamState
     /// How long an idle pooled connection is kept (zero: no limit).
     let idleTimeout: TimeSpan
     let balancer: Balancer
@@ -70,7 +106,7 @@ final class RuntimeUpstream: Sendable {
 
     init(
         name: String, index: Int, statSlot: Int, servers: [RuntimeServer], connectTimeout: TimeSpan,
-        maxIdlePerServer: Int, idleTimeout: TimeSpan, balancer: Balancer, balancerKey: BalancerKey?,
+        pool: PoolConfig, state: UpstreamState, balancer: Balancer, balancerKey: BalancerKey?,
         circuitBreaker: CircuitBreakerConfig, healthCheck: HealthCheckConfig?
     ) {
         self.circuitBreaker = circuitBreaker
@@ -80,8 +116,11 @@ final class RuntimeUpstream: Sendable {
         self.statSlot = statSlot
         self.servers = servers
         self.connectTimeout = connectTimeout
-        self.maxIdlePerServer = maxIdlePerServer
-        self.idleTimeout = idleTimeout
+        self.maxIdlePerServer = pool.maxIdlePerServer
+        self.idleTimeout = pool.idleTimeout
+        self.maxConnectionsPerServer = pool.maxConnectionsPerServer
+        self.maxPending = pool.maxPending
+        self.state = state
         self.balancer = balancer
         self.balancerKey = balancerKey
     }

@@ -14,8 +14,10 @@ enum SnapshotBuilder {
                 upstream.servers.map { ServerStatKey(upstream: upstream.name, server: $0.address.text) }
             })
         var carried: [String: ServerState] = [:]
+        var carriedUpstreams: [String: UpstreamState] = [:]
         if let previous {
             for upstream in previous.upstreams {
+                carriedUpstreams[upstream.name] = upstream.state
                 for server in upstream.servers { carried["\(upstream.name) \(server.key)"] = server.state }
             }
         }
@@ -32,8 +34,7 @@ enum SnapshotBuilder {
                 name: upstream.name, index: index, statSlot: layout.upstreams.slot(of: upstream.name)!,
                 servers: servers,
                 connectTimeout: upstream.connectTimeout,
-                maxIdlePerServer: upstream.pool.maxIdlePerServer,
-                idleTimeout: upstream.pool.idleTimeout,
+                pool: upstream.pool, state: carriedUpstreams[upstream.name] ?? UpstreamState(),
                 balancer: makeBalancer(upstream),
                 balancerKey: BalancerKey(upstream.balance), circuitBreaker: upstream.circuitBreaker,
                 healthCheck: upstream.healthCheck)

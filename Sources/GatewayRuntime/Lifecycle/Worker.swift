@@ -11,6 +11,8 @@ final class Worker {
     /// The configuration generation new requests use on this loop.
     private(set) var snapshot: RuntimeSnapshot
     let pool: UpstreamPool
+    /// Requests waiting for a connection to a server at its connection limit.
+    private(set) var waiters: ConnectionWaiters!
     /// Routes each request and starts its exchange.
     let dispatcher: RequestDispatcher
     /// Socket buffers for the current snapshot's buffer size.
@@ -44,6 +46,7 @@ final class Worker {
         self.stats = WorkerStats(layout: snapshot.statLayout)
         self.buffers = BufferPool(capacity: snapshot.bufferBytes, loop: loop)
         self.bufferPools[snapshot.bufferBytes] = buffers
+        self.waiters = ConnectionWaiters(worker: self)
     }
 
     // MARK: Connections
@@ -71,14 +74,35 @@ final class Worker {
         checkDrained()
     }
 
-    func upstreamOpened(_ connection: UpstreamConnection) {
+    /// A new upstream connection, counted in its server's `openConnections` when reserved.
+    func upstreamOpened() {
         upstreamConnections += 1
-        connection.server.state.openConnections.add(1, ordering: .relaxed)
     }
 
     func upstreamClosed(_ connection: UpstreamConnection) {
         upstreamConnections -= 1
-        connection.server.state.openConnections.subtract(1, ordering: .relaxed)
+        connectionSlotReleased(connection.server)
+    }
+
+    /// One of `server`'s connections closed (or a reserved one was never opened): a request
+    /// waiting for one on any loop may open it now.
+    func connectionSlotReleased(_ server: RuntimeServer) {
+        // Sequentially consistent with `ConnectionWaiters.enqueue`: no waiter is missed.
+        server.state.openConnections.subtract(1, ordering: .sequentiallyConsistent)
+        guard server.state.waiting.load(ordering: .sequentiallyConsistent) > 0 else { return }
+        let slot = server.statSlot
+        waiters.serveSoon(slot: slot)
+        for peer in shared.otherWorkers(than: loop) {
+            peer.loop.execute { peer.value.waiters.serveSoon(slot: slot) }
+        }
+    }
+
+    /// Asks every other loop to close one idle connection to the server in `slot`: a request
+    /// here waits for one of its connections, and an idle one elsewhere cannot serve it.
+    func askOtherLoopsToShedIdle(_ slot: Int) {
+        for peer in shared.otherWorkers(than: loop) {
+            peer.loop.execute { peer.value.pool.closeIdle(slot: slot) }
+        }
     }
 
     func newRequestID() -> RequestID {

@@ -64,6 +64,13 @@ final class UpstreamPool {
         connection.close()
     }
 
+    /// Closes the most idle connection of the server in `slot`, if there is one (a request
+    /// on another loop waits for one of the server's connections).
+    func closeIdle(slot: Int) {
+        guard slot < idle.count, !idle[slot].isEmpty else { return }
+        idle[slot].removeFirst().close()
+    }
+
     /// Idle connections to `server` on this loop.
     func idleCount(for server: RuntimeServer) -> Int {
         server.statSlot < idle.count ? idle[server.statSlot].count : 0
