@@ -170,6 +170,35 @@ package final class FakeConnectionWriter {
         }
     }
 
+    /// After a 101: sends back every byte that arrives, as it arrives (a WebSocket-style
+    /// echo through a tunnel), until the peer closes the connection or `idle` passes without
+    /// a byte, or `until` bytes were echoed; returns how many bytes were echoed. The
+    /// connection is closed once the handler returns.
+    @discardableResult
+    package func echoRaw(idle: Duration = .seconds(5), until limit: Int = .max) throws -> Int {
+        closesAfterResponse = true
+        var echoed = 0
+        var buffer = [UInt8](repeating: 0, count: 16384)
+        while echoed < limit {
+            switch try waitForEvents(fd, POLLIN, wakeFd: wakeFd, deadline: .after(idle)) {
+            case .woken: throw TestingError.stopped
+            case .timedOut: return echoed
+            case .ready:
+                let count = buffer.withUnsafeMutableBytes {
+                    recv(fd, $0.baseAddress, min($0.count, limit - echoed), 0)
+                }
+                if count == 0 { return echoed }
+                if count < 0 {
+                    if errno == EAGAIN || errno == EINTR { continue }
+                    return echoed
+                }
+                try write(Array(buffer[0..<count]))
+                echoed += count
+            }
+        }
+        return echoed
+    }
+
     /// Closes the connection once the handler returns instead of reading another request.
     package func closeAfterResponse() { closesAfterResponse = true }
 

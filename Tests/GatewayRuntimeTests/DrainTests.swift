@@ -78,7 +78,7 @@ import Testing
             return stats?["requests"]?["active"]?.intValue == 0 && stats?["requests"]?["total"]?.intValue == 1
         }
         try gateway.process.signal(SIGTERM)
-        try gateway.process.waitForLine(containing: "draining", in: .stderr, timeout: .seconds(5))
+        _ = try gateway.process.waitForLine(containing: "draining", in: .stderr, timeout: .seconds(5))
         let response = try client.readResponse()
         #expect(response.status == 200)
         #expect(response.bodyByteCount == size)

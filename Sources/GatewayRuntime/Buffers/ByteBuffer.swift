@@ -106,6 +106,18 @@ struct ByteBuffer: ~Copyable {
         writeIndex += bytes.count
     }
 
+    /// Moves as many unread bytes as fit into `destination` (compacting it when that makes
+    /// room), in order; returns how many.
+    mutating func moveReadable(to destination: inout ByteBuffer) -> Int {
+        guard !isEmpty else { return 0 }
+        if destination.writableCount < readableCount { destination.compact() }
+        let count = min(readableCount, destination.writableCount)
+        guard count > 0 else { return 0 }
+        destination.append(UnsafeRawBufferPointer(rebasing: readable[0..<count]))
+        consume(count)
+        return count
+    }
+
     mutating func append(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { append($0) }
     }

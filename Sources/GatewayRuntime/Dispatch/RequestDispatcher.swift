@@ -145,19 +145,20 @@ final class RequestDispatcher {
             let budget = RequestDeadline.budget(
                 routeTimeout: route.timeout, clientHeader: clientTimeout(head, bytes, named: named))
             let deadline = budget.map { startedAt + $0 }
+            let wantsUpgrade = head.connectionUpgrade && head.asksForWebSocket(bytes)
             let exchange: ProxyExchange
             if let spare = takeSpareExchange(iteration: worker.loop.iteration) {
                 spare.reuse(
                     client: client, snapshot: snapshot, route: route, upstream: upstream, server: server,
                     head: head, requestID: requestID, startedAt: startedAt, logDetails: logDetails,
-                    deadline: deadline)
+                    deadline: deadline, wantsUpgrade: wantsUpgrade)
                 exchange = spare
             } else {
                 exchange = ProxyExchange(
                     client: client, worker: worker, snapshot: snapshot, route: route, upstream: upstream,
                     server: server, head: head,
                     record: RequestRecord(requestID: requestID, startedAt: startedAt, logDetails: logDetails),
-                    deadline: deadline)
+                    deadline: deadline, wantsUpgrade: wantsUpgrade)
             }
             // The upstream head is written straight into the exchange, which keeps it for a
             // resend on a new connection.
@@ -173,7 +174,7 @@ final class RequestDispatcher {
                         head, bytes: bytes, named: named, route: route, peerTrusted: peerIsTrusted(client),
                         requestID: requestID,
                         millisecondsLeft: attemptBudget.map { UInt64($0.millisecondsRoundedUp) },
-                        peerAddress: client.peerText, target: target,
+                        peerAddress: client.peerText, target: target, upgrade: wantsUpgrade,
                         into: &exchange.requestHead)
                 }
             }

@@ -104,7 +104,7 @@ final class ProxyExchange: TimerHandler {
     init(
         client: ClientConnection, worker: Worker, snapshot: RuntimeSnapshot, route: RuntimeRoute,
         upstream: RuntimeUpstream, server: RuntimeServer, head: RequestHead, record: RequestRecord,
-        deadline: Instant?
+        deadline: Instant?, wantsUpgrade: Bool
     ) {
         self.clientRef = Unmanaged.passUnretained(client)
         self.worker = worker
@@ -113,7 +113,8 @@ final class ProxyExchange: TimerHandler {
         self.upstream = upstream
         self.server = server
         self.record = record
-        self.machine = ExchangeStateMachine(request: ExchangeRequest(head), deadline: deadline)
+        self.machine = ExchangeStateMachine(
+            request: ExchangeRequest(head, wantsUpgrade: wantsUpgrade), deadline: deadline)
         self.requestMethod = head.method
         self.responseParser = ResponseHeadParser(
             limits: HeadLimits(maxHeaderBytes: snapshot.config.limits.maxResponseHeaderBytes))
@@ -133,7 +134,7 @@ final class ProxyExchange: TimerHandler {
     func reuse(
         client: ClientConnection, snapshot: RuntimeSnapshot, route: RuntimeRoute, upstream: RuntimeUpstream,
         server: RuntimeServer, head: RequestHead, requestID: RequestID, startedAt: Instant,
-        logDetails: RequestLogDetails?, deadline: Instant?
+        logDetails: RequestLogDetails?, deadline: Instant?, wantsUpgrade: Bool
     ) {
         self.clientRef = Unmanaged.passUnretained(client)
         if self.snapshot !== snapshot {
@@ -145,7 +146,8 @@ final class ProxyExchange: TimerHandler {
         self.upstream = upstream
         self.server = server
         record.restart(requestID: requestID, startedAt: startedAt, logDetails: logDetails)
-        machine = ExchangeStateMachine(request: ExchangeRequest(head), deadline: deadline)
+        machine = ExchangeStateMachine(
+            request: ExchangeRequest(head, wantsUpgrade: wantsUpgrade), deadline: deadline)
         requestMethod = head.method
         responseParser.reset()
         prepare(for: head)
@@ -344,6 +346,10 @@ final class ProxyExchange: TimerHandler {
         holdingClient {
             withClient { client in
                 guard let connection, !machine.phase.isOver else { return }
+                if machine.phase.isTunnelling {
+                    pumpTunnel(client)
+                    return
+                }
                 if !connection.flush() {
                     sendFailed()
                     return
@@ -389,6 +395,7 @@ final class ProxyExchange: TimerHandler {
         // Nothing to send (the usual case of a request without a body): no work at all.
         guard !machine.requestBodyDone || replay.hasPending, let connection, connection.phase == .active
         else {
+            if machine.phase.isTunnelling { relayTunnelUp() }
             return
         }
         if replay.hasPending {
@@ -526,6 +533,9 @@ final class ProxyExchange: TimerHandler {
                     client.enqueue(worker.responseHeadWriter.bytes)
                 case .dropInterim:
                     break
+                case .openTunnel:
+                    openTunnel(head, connection, client)
+                    return false
                 default:
                     perform(action)
                     return false
@@ -600,6 +610,10 @@ final class ProxyExchange: TimerHandler {
     /// The client can take more response bytes.
     func clientWritable() {
         guard let connection, !machine.phase.isOver else { return }
+        if machine.phase.isTunnelling {
+            withClient { relayTunnelDown(connection, $0) }
+            return
+        }
         if machine.phase.isResponding { pumpResponseBody(connection) }
         // While awaiting a head too: reading stopped for backpressure (forwarded interim
         // responses, or the previous response's tail on this connection).
@@ -612,6 +626,82 @@ final class ProxyExchange: TimerHandler {
     /// on its way and can no longer be withdrawn.
     func clientOutputSent() {
         machine.responseHeadSent()
+    }
+
+    // MARK: Tunnel (WebSocket): bytes both ways after a 101
+
+    /// The upstream switched protocols for a WebSocket request: the client gets the 101,
+    /// and from then on the connections carry each other's bytes until one closes or
+    /// neither moves for idleMs (docs/configuration.md, "WebSocket"). The request's
+    /// deadline no longer applies.
+    private func openTunnel(
+        _ head: ResponseHead, _ connection: UpstreamConnection, _ client: ClientConnection
+    ) {
+        client.disarmDeadline()
+        record.status = head.status
+        record.upstreamHeadAt = now
+        endAttempt(failed: false, verdict: .success)
+        worker.responseHeadWriter.reset()
+        ResponseHeadWriter.writeSwitchingProtocols(
+            head, from: connection.input.readable, into: &worker.responseHeadWriter)
+        connection.input.consume(head.headLength)
+        client.enqueue(worker.responseHeadWriter.bytes)
+        // Either side may have sent bytes of the new protocol already.
+        pumpTunnel(client)
+    }
+
+    private func pumpTunnel(_ client: ClientConnection) {
+        guard let connection, machine.phase.isTunnelling else { return }
+        relayTunnelDown(connection, client)
+        // The client side reads, and relays through `relayTunnelUp`.
+        if machine.phase.isTunnelling { client.drive() }
+    }
+
+    /// Client → upstream: what the client connection read (it reads while its input has room).
+    private func relayTunnelUp() {
+        guard let connection else { return }
+        withClient { client in
+            let moved = client.input.moveReadable(to: &connection.output)
+            record.bytesIn += moved
+            if !connection.flush() {
+                attemptFailed(.reset("the upstream connection failed in the tunnel"))
+            }
+        }
+    }
+
+    /// Upstream → client, reading the upstream while the client takes what it sends.
+    private func relayTunnelDown(_ connection: UpstreamConnection, _ client: ClientConnection) {
+        while machine.phase.isTunnelling {
+            if client.hasOverflow {
+                guard client.flush(), !client.hasOverflow else { return }
+            }
+            if !connection.input.isEmpty {
+                record.bytesOut += connection.input.moveReadable(to: &client.output)
+                guard client.flush() else { return }
+                // The rest waits for the client's EPOLLOUT (`clientWritable`).
+                if !connection.input.isEmpty { return }
+            }
+            guard connection.readable else { return }
+            switch connection.input.fill(from: connection.fd) {
+            case .progressed(let drained):
+                if drained && !connection.hangupSeen { connection.readable = false }
+                client.noteProgress()
+            case .wouldBlock:
+                connection.readable = false
+                return
+            case .bufferFull:
+                return
+            case .endOfStream:
+                connection.readable = false
+                perform(
+                    machine.upstreamEnded(now: now, policy: route.retryPolicy, mayRetry: mayRetry(after:)))
+                return
+            case .failed(let error):
+                connection.readable = false
+                attemptFailed(.reset("the upstream connection failed in the tunnel: \(error.reason)"))
+                return
+            }
+        }
     }
 
     // MARK: Client and timer events
@@ -767,14 +857,16 @@ final class ProxyExchange: TimerHandler {
                 withClient { $0.armTimeout(after: delay + snapshot.config.timeouts.idle) }
             }
         case .openTunnel:
-            preconditionFailure(
-                "no request asks for an upgrade yet: ExchangeRequest.wantsUpgrade is never set")
+            preconditionFailure("performed where the 101 is parsed")
         case .closeTunnel:
             withClient { client in
                 endAttempt(failed: false, verdict: .success)
+                // What one side sent last still goes to the other, as far as its socket
+                // takes it now; then both close.
+                if let connection { _ = connection.flush() }
                 closeUpstream(reset: false)
                 finishRecord(status: record.status, error: nil)
-                client.exchangeAborted()
+                client.exchangeEnded(close: true)
             }
             retire()
         }
@@ -843,6 +935,11 @@ extension ExchangeStateMachine.Phase {
 
     fileprivate var isAwaitingHead: Bool {
         if case .awaitingHead = self { return true }
+        return false
+    }
+
+    fileprivate var isTunnelling: Bool {
+        if case .tunnelling = self { return true }
         return false
     }
 }

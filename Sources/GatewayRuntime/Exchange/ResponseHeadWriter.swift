@@ -20,6 +20,22 @@ enum ResponseHeadWriter {
         out.endOfHead()
     }
 
+    /// A 101 that opens a tunnel: the interim head plus the upgrade fields, which say what
+    /// the connection carries from now on (RFC 9110 §15.2.2).
+    static func writeSwitchingProtocols(
+        _ head: ResponseHead, from bytes: UnsafeRawBufferPointer, into out: inout HeadWriter
+    ) {
+        out.statusLine(head.status, reason: head.reason.bytes(in: bytes))
+        let named = ConnectionNames(of: head, bytes: bytes)
+        for field in head.fields where !field.known.isHopByHop {
+            if named.names(field, in: head.fields, bytes: bytes) { continue }
+            writeField(field, name: field.name.bytes(in: bytes), bytes: bytes, into: &out)
+        }
+        out.field("Connection", "upgrade")
+        out.field("Upgrade", "websocket")
+        out.endOfHead()
+    }
+
     static func writeFinal(
         _ head: ResponseHead, from bytes: UnsafeRawBufferPointer, plan: ResponsePlan, exchange: ProxyExchange,
         into out: inout HeadWriter

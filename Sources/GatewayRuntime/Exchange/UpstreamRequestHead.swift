@@ -12,11 +12,13 @@ import HTTP1
 enum UpstreamRequestHead {
     /// Appends the head with `target` as the request target. `bytes` are the client's bytes
     /// the head's spans point into; `named` is what the head's Connection names (see
-    /// `ConnectionNames`); `peerAddress` is appended to X-Forwarded-For.
+    /// `ConnectionNames`); `peerAddress` is appended to X-Forwarded-For. `upgrade`: the
+    /// request asks for WebSocket (`RequestHead.asksForWebSocket`) and goes out asking too.
     static func write(
         _ head: borrowing RequestHead, bytes: UnsafeRawBufferPointer, named: ConnectionNames,
         route: RuntimeRoute, peerTrusted: Bool, requestID: borrowing RequestID, millisecondsLeft: UInt64?,
-        peerAddress: borrowing String, target: UnsafeRawBufferPointer, into out: inout HeadWriter
+        peerAddress: borrowing String, target: UnsafeRawBufferPointer, upgrade: Bool = false,
+        into out: inout HeadWriter
     ) -> Range<Int>? {
         out.append(head.methodSpan.bytes(in: bytes))
         out.append(byte: 0x20)
@@ -103,6 +105,11 @@ enum UpstreamRequestHead {
             out.field("Transfer-Encoding", "chunked")
         case .none, .untilClose:
             break
+        }
+        // The upgrade fields are hop-by-hop, removed above; a tunnel asks anew (RFC 9110 §7.8).
+        if upgrade {
+            out.field("Connection", "upgrade")
+            out.field("Upgrade", "websocket")
         }
         out.endOfHead()
         return timeoutValue
