@@ -47,9 +47,21 @@ enum LoopbackSocket {
     }
 
     /// Connects to `127.0.0.1:port`, waiting at most until `deadline` for the handshake.
-    static func connect(port: UInt16, deadline: Deadline) throws -> Int32 {
+    /// `sourceHost` (a 127.x.y.z loopback address) binds the client's end first, so the
+    /// server sees that address as its peer.
+    static func connect(port: UInt16, deadline: Deadline, sourceHost: UInt32? = nil) throws -> Int32 {
         let fd = try makeSocket()
         do {
+            if let sourceHost {
+                var source = address(port: 0)
+                source.sin_addr.s_addr = sourceHost.bigEndian
+                let bound = withUnsafePointer(to: &source) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                        bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                    }
+                }
+                if bound != 0 { throw TestingError.system("bind the client's source address", errno) }
+            }
             var address = address(port: port)
             let result = withUnsafePointer(to: &address) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {

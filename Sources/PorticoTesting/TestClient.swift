@@ -16,10 +16,12 @@ package final class TestClient {
     private let stream: SocketStream
 
     /// Connects to `127.0.0.1:port`; throws if the connection is refused or takes over `timeout`.
-    package init(port: UInt16, timeout: Duration = .seconds(5)) throws {
+    /// `sourceHost` binds the client's end to another loopback address first (e.g.
+    /// `0x7f00_0002` for 127.0.0.2), so the gateway sees a different client address.
+    package init(port: UInt16, timeout: Duration = .seconds(5), sourceHost: UInt32? = nil) throws {
         self.port = port
         self.timeout = timeout
-        rawSocket = try LoopbackSocket.connect(port: port, deadline: .after(timeout))
+        rawSocket = try LoopbackSocket.connect(port: port, deadline: .after(timeout), sourceHost: sourceHost)
         stream = SocketStream(fd: rawSocket, peer: "127.0.0.1:\(port)")
     }
 

@@ -65,6 +65,8 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
     private(set) var lastProgressAt = Instant.zero
     /// The peer's IP as text, made once per connection.
     private(set) lazy var peerText: String = peer?.ipText ?? "unknown"
+    /// The peer's rate-limit key (`RateLimitKeys`), worked out once per connection.
+    private(set) lazy var peerKey: UInt64 = peer.map { RateLimitKeys.hash($0.gatewayIP) } ?? 0
 
     init(fd: Int32, worker: Worker, peer: SocketAddress?, listener: RuntimeListener) {
         self.fd = fd
@@ -374,6 +376,7 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
         HTTP1Writer.field(name: "Content-Length".utf8, value: length, into: &out)
         HTTP1Writer.field(name: "Via".utf8, value: "1.1 portico".utf8, into: &out)
         for (name, value) in extraHeaders { HTTP1Writer.field(name: name, value: value, into: &out) }
+        if let fields = request?.rateLimitFields { out.append(contentsOf: fields) }
         if let routeHeaders {
             for entry in routeHeaders.set {
                 HTTP1Writer.field(name: entry.name, value: entry.value, into: &out)

@@ -8,12 +8,16 @@ struct RequestContext {
     /// The client asked for (1.0) or did not refuse (1.1) keep-alive.
     var keepAlive: Bool
     var requestID: RequestID
+    /// The route's RateLimit fields (and `Retry-After` for a refusal), already serialized;
+    /// nil on a route without a limit.
+    var rateLimitFields: [UInt8]? = nil
 }
 
 extension RequestContext {
-    init(_ head: borrowing RequestHead, requestID: RequestID) {
+    init(_ head: borrowing RequestHead, requestID: RequestID, rateLimitFields: [UInt8]? = nil) {
         self.init(
-            version: head.version, method: head.method, keepAlive: head.isKeepAlive, requestID: requestID)
+            version: head.version, method: head.method, keepAlive: head.isKeepAlive, requestID: requestID,
+            rateLimitFields: rateLimitFields)
     }
 }
 

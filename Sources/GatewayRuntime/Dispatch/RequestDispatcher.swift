@@ -103,6 +103,24 @@ final class RequestDispatcher {
         }
         let route = snapshot.routes[routeIndex]
         worker.routeMatched(route)
+        // Rate limiting comes first: a refused request costs no upstream work at all.
+        var rateLimitDecision: RateLimitDecision?
+        if let limit = route.rateLimit {
+            let decision = limit.store.decide(
+                key: rateLimitKey(limit, head: head, bytes: bytes, client: client, named: named),
+                at: startedAt)
+            if !decision.admitted {
+                worker.rateLimited(route)
+                if !limit.config.dryRun {
+                    refuse(
+                        ProxyError(.rateLimited, "the route's rate limit is reached"), head: head,
+                        client: client,
+                        record: record(route), rateLimitFields: limit.fieldBytes(decision))
+                    return
+                }
+            }
+            rateLimitDecision = decision
+        }
 
         switch route.action {
         case .direct(let status, let body, let contentType):
@@ -114,7 +132,10 @@ final class RequestDispatcher {
             record.bytesOut = client.writeResponse(
                 status: status, body: body, contentType: contentType,
                 extraHeaders: [(ClientConnection.requestIDName, requestID.bytes)], close: close,
-                request: RequestContext(head, requestID: requestID), routeHeaders: route.responseHeaders)
+                request: RequestContext(
+                    head, requestID: requestID,
+                    rateLimitFields: rateLimitDecision.flatMap { route.rateLimit?.fieldBytes($0) }),
+                routeHeaders: route.responseHeaders)
             worker.recordExchange(record)
         case .upstream(let upstreamIndex):
             let upstream = snapshot.upstreams[upstreamIndex]
@@ -123,7 +144,8 @@ final class RequestDispatcher {
             {
                 refuse(
                     ProxyError(.payloadTooLarge, "the request body is too large"), head: head, client: client,
-                    record: record(route, upstream))
+                    record: record(route, upstream),
+                    rateLimitFields: rateLimitDecision.flatMap { route.rateLimit?.fieldBytes($0) })
                 return
             }
             let keyHash =
@@ -136,7 +158,9 @@ final class RequestDispatcher {
             switch chooseServer(of: upstream, keyHash: keyHash, worker: worker, at: startedAt, avoiding: 0) {
             case .server(let server, let admission): choice = (server, admission)
             case .none(let error):
-                refuse(error, head: head, client: client, record: record(route, upstream))
+                refuse(
+                    error, head: head, client: client, record: record(route, upstream),
+                    rateLimitFields: rateLimitDecision.flatMap { route.rateLimit?.fieldBytes($0) })
                 return
             }
             let server = choice.server
@@ -183,6 +207,7 @@ final class RequestDispatcher {
                 route.redirectRewrite == nil ? nil : head.host.map { Array($0.bytes(in: bytes)) }
             client.input.consume(head.headLength)
             exchange.balancerKeyHash = keyHash
+            exchange.rateLimitDecision = rateLimitDecision
             exchange.breakerAdmission = choice.admission
             client.beginExchange(exchange)
             exchange.start(deadline: deadline)
@@ -338,14 +363,17 @@ final class RequestDispatcher {
 
     /// Answers a request the gateway refuses before any upstream work.
     private func refuse(
-        _ error: ProxyError, head: RequestHead, client: ClientConnection, record: consuming RequestRecord
+        _ error: ProxyError, head: RequestHead, client: ClientConnection, record: consuming RequestRecord,
+        rateLimitFields: [UInt8]? = nil
     ) {
         client.input.consume(head.headLength)
         let unreadBody = !head.framing.isEmpty
         record.status = error.status
         record.errorKind = error.kind
         record.bytesOut = client.respondWithError(
-            error, request: RequestContext(head, requestID: record.requestID), closing: unreadBody)
+            error,
+            request: RequestContext(head, requestID: record.requestID, rateLimitFields: rateLimitFields),
+            closing: unreadBody)
         client.worker.recordExchange(record)
     }
 
@@ -368,12 +396,12 @@ final class RequestDispatcher {
         return field.value.bytes(in: bytes)
     }
 
-    private func peerIsTrusted(_ client: ClientConnection) -> Bool {
+    func peerIsTrusted(_ client: ClientConnection) -> Bool {
         guard !client.listener.trustedProxies.isEmpty, let peer = client.peer else { return false }
         return isTrusted(peer.gatewayIP, client.listener)
     }
 
-    private func isTrusted(_ ip: IPAddress, _ listener: RuntimeListener) -> Bool {
+    func isTrusted(_ ip: IPAddress, _ listener: RuntimeListener) -> Bool {
         listener.trustedProxies.contains { $0.contains(ip) }
     }
 

@@ -58,6 +58,9 @@ final class ProxyExchange: TimerHandler {
     /// The hash of the request's balancing key (0 when the upstream's balancer uses none), kept
     /// so a retry's pick walks on from the same key.
     var balancerKeyHash: UInt64 = 0
+    /// The route's rate limiter's decision (set by the dispatcher for every request; nil on
+    /// a route without a limit), for the RateLimit fields of the response.
+    var rateLimitDecision: RateLimitDecision?
 
     /// The serialized upstream request head, written here by the dispatcher and kept until
     /// the exchange ends: a request that meets a stale pooled connection goes out again on a
@@ -821,7 +824,8 @@ final class ProxyExchange: TimerHandler {
                 // What the client got is the error's body (a withdrawn head's body never left).
                 let context = RequestContext(
                     version: machine.request.clientIsHTTP11 ? .http11 : .http10, method: requestMethod,
-                    keepAlive: machine.request.clientKeepAlive, requestID: record.requestID)
+                    keepAlive: machine.request.clientKeepAlive, requestID: record.requestID,
+                    rateLimitFields: rateLimitDecision.flatMap { route.rateLimit?.fieldBytes($0) })
                 record.bytesOut = client.exchangeFailed(error, context: context, close: closeClient)
                 finishRecord(status: error.status, error: error)
             }

@@ -56,6 +56,7 @@ enum ResponseHeadWriter {
         // a named Via is replaced, not extended; a named Date is replaced by the gateway's.
         let extendsVia = viaCount > 0 && !named.contains(.via)
         let keepsDate = sawDate && !named.contains(.date)
+        let rateLimit = exchange.rateLimitDecision != nil ? exchange.route.rateLimit : nil
         for field in head.fields {
             switch field.known {
             case .contentLength, .via, .xRequestId:
@@ -66,6 +67,8 @@ enum ResponseHeadWriter {
             if named.names(field, in: head.fields, bytes: bytes) { continue }
             let name = field.name.bytes(in: bytes)
             if !rules.isEmpty && rules.drops(name) { continue }
+            // The gateway's limit is what the client is told; an upstream's own would contradict it.
+            if rateLimit != nil && RuntimeRateLimit.isRateLimitField(name) { continue }
             if field.known == .location || field.known == .contentLocation,
                 let rewritten = rewrittenRedirect(field, bytes: bytes, exchange: exchange)
             {
@@ -84,6 +87,9 @@ enum ResponseHeadWriter {
         out.appendCRLF()
         exchange.record.requestID.withUnsafeBytes { out.field("X-Request-Id", $0) }
         for entry in rules.set { out.field(entry.name, entry.value) }
+        if let rateLimit, let decision = exchange.rateLimitDecision {
+            rateLimit.writeFields(decision, into: &out)
+        }
         switch plan.framing {
         case .contentLength:
             out.field("Content-Length", decimal: head.contentLength ?? 0)

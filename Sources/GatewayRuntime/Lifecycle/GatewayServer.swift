@@ -75,7 +75,8 @@ package final class GatewayServer: Sendable {
         shared = GatewayShared(
             log: log, accessLog: accessLog, maxConnections: config.limits.maxConnections, workers: workerCount
         )
-        let snapshot = SnapshotBuilder.build(config, generation: 1, previous: nil)
+        let snapshot = SnapshotBuilder.build(
+            config, generation: 1, previous: nil, onRateLimitOverflow: Self.rateLimitOverflowWarning(log))
         state = Mutex(State(snapshot: snapshot, loadedAt: WallClock.iso8601Now()))
     }
 
@@ -166,6 +167,16 @@ package final class GatewayServer: Sendable {
                 "generation": "\(snapshot.generation)", "workers": "\(workerCount)",
                 "routes": "\(snapshot.routes.count)",
             ])
+    }
+
+    /// The warning when a route's limiter tracks as many keys as it may (its store reports
+    /// it at most once a minute).
+    private static func rateLimitOverflowWarning(_ log: ProcessLog) -> @Sendable (String) -> Void {
+        { route in
+            log.warn(
+                "rate limit tracks \(LocalRateLimitStore.defaultMaxKeys) keys; new keys share one bucket",
+                ["route": route])
+        }
     }
 
     private struct BindError: Error {
@@ -263,7 +274,9 @@ package final class GatewayServer: Sendable {
             config.admin = nil
         }
 
-        let snapshot = SnapshotBuilder.build(config, generation: current.generation + 1, previous: current)
+        let snapshot = SnapshotBuilder.build(
+            config, generation: current.generation + 1, previous: current,
+            onRateLimitOverflow: Self.rateLimitOverflowWarning(log))
         let oldListeners = state.withLock { $0.listeners }
         let newKeys = Set(snapshot.listeners.map(\.key))
         let added = snapshot.listeners.filter { oldListeners[$0.key] == nil }

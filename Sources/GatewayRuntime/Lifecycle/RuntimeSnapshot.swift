@@ -189,13 +189,16 @@ final class RuntimeRoute: Sendable {
     let state: RouteState
     let requestHeaders: HeaderRules
     let responseHeaders: HeaderRules
+    /// Its rate limit; nil when it has none.
+    let rateLimit: RuntimeRateLimit?
 
     init(
         index: Int, name: String, statSlot: Int, action: Action, config: RouteConfig, hostRewrite: [UInt8]?,
         redirectRewrite: RedirectRewrite?, timeout: TimeSpan, idleTimeout: TimeSpan,
         requestHeaders: HeaderRules,
-        responseHeaders: HeaderRules, state: RouteState
+        responseHeaders: HeaderRules, state: RouteState, rateLimit: RuntimeRateLimit?
     ) {
+        self.rateLimit = rateLimit
         self.index = index
         self.name = name
         self.statSlot = statSlot

@@ -4,8 +4,12 @@ import Reactor
 /// Turns a validated configuration into a runtime snapshot: addresses as socket addresses,
 /// header rules as bytes, balancers chosen once, route table compiled once.
 enum SnapshotBuilder {
-    static func build(_ config: GatewayConfig, generation: Int, previous: RuntimeSnapshot?) -> RuntimeSnapshot
-    {
+    /// `onRateLimitOverflow(route)`: a route's limiter tracks as many keys as it may and new
+    /// keys share one bucket (reported at most once a minute per route).
+    static func build(
+        _ config: GatewayConfig, generation: Int, previous: RuntimeSnapshot?,
+        onRateLimitOverflow: @escaping @Sendable (String) -> Void = { _ in }
+    ) -> RuntimeSnapshot {
         // Counters are keyed by name, so a route or upstream that keeps its name keeps its slot.
         var layout = previous?.statLayout ?? StatLayout()
         layout.include(
@@ -43,6 +47,10 @@ enum SnapshotBuilder {
         // Route state (the retry budget) carries over by name.
         let carriedRoutes = Dictionary(
             (previous?.routes ?? []).map { ($0.name, $0.state) }, uniquingKeysWith: { first, _ in first })
+        // A route keeps its buckets while its rateLimit stays the same.
+        let carriedLimits = Dictionary(
+            (previous?.routes ?? []).compactMap { route in route.rateLimit.map { (route.name, $0) } },
+            uniquingKeysWith: { first, _ in first })
         let routes = config.routes.enumerated().map { index, route -> RuntimeRoute in
             let action: RuntimeRoute.Action
             switch route.target {
@@ -61,7 +69,19 @@ enum SnapshotBuilder {
                 timeout: route.timeout, idleTimeout: config.timeouts.idle,
                 requestHeaders: HeaderRules(route.requestHeaders),
                 responseHeaders: HeaderRules(route.responseHeaders),
-                state: carriedRoutes[route.name] ?? RouteState())
+                state: carriedRoutes[route.name] ?? RouteState(),
+                rateLimit: route.rateLimit.map { limit in
+                    let store: any RateLimitStore
+                    if let carried = carriedLimits[route.name], carried.config == limit {
+                        store = carried.store
+                    } else {
+                        let name = route.name
+                        store = LocalRateLimitStore(
+                            gcra: GCRA(requestsPerSecond: limit.requestsPerSecond, burst: limit.burst),
+                            global: limit.key == .global, onOverflow: { onRateLimitOverflow(name) })
+                    }
+                    return RuntimeRateLimit(route: route.name, config: limit, store: store)
+                })
         }
         let listeners = config.listeners.map {
             RuntimeListener(

@@ -143,6 +143,11 @@ final class Worker {
         }
     }
 
+    /// A route's request was refused by its rate limit (or would have been, in a dry run).
+    func rateLimited(_ route: RuntimeRoute) {
+        stats.routes[route.statSlot].rateLimited += 1
+    }
+
     /// A route's request is tried again.
     func retried(_ route: RuntimeRoute) {
         stats.routes[route.statSlot].retries += 1
