@@ -199,6 +199,28 @@ package final class FakeConnectionWriter {
         return echoed
     }
 
+    /// Reads and counts raw bytes until the peer ends its side (or `idle` passes without a
+    /// byte); returns the count. For tunnels: what a client sent through, up to its end.
+    package func countRawUntilEnd(idle: Duration = .seconds(5)) throws -> Int {
+        closesAfterResponse = true
+        var total = 0
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            switch try waitForEvents(fd, POLLIN, wakeFd: wakeFd, deadline: .after(idle)) {
+            case .woken: throw TestingError.stopped
+            case .timedOut: return total
+            case .ready:
+                let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                if count == 0 { return total }
+                if count < 0 {
+                    if errno == EAGAIN || errno == EINTR { continue }
+                    return total
+                }
+                total += count
+            }
+        }
+    }
+
     /// Closes the connection once the handler returns instead of reading another request.
     package func closeAfterResponse() { closesAfterResponse = true }
 

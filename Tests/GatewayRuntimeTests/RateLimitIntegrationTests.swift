@@ -120,6 +120,22 @@ import Testing
         #expect(response.header("RateLimit-Policy") == #""api";q=5;w=5"#)
     }
 
+    @Test func directResponsesAreLimitedToo() throws {
+        let gateway = try GatewayHarness(
+            GatewayHarness.config(
+                upstreams: [],
+                routes:
+                    #"[{"name":"ping","match":{"path":"/ping"},"directResponse":{"status":200,"body":"pong"},"rateLimit":{"requestsPerSecond":0.01,"burst":1}}]"#
+            ))
+        let first = try TestClient.get(port: gateway.port, path: "/ping")
+        #expect(first.status == 200)
+        #expect(first.bodyString == "pong")
+        #expect(first.header("RateLimit") == #""ping";r=0;t=100"#)
+        let second = try TestClient.get(port: gateway.port, path: "/ping")
+        #expect(second.status == 429)
+        #expect(second.header("Retry-After") == "100")
+    }
+
     @Test func aDryRunCountsButRefusesNothing() throws {
         let upstream = try FakeUpstream(handler: .echo)
         defer { upstream.stop() }

@@ -82,6 +82,27 @@ import Testing
         #expect(client.isClosedByPeer(), "the upstream closed after its echo")
     }
 
+    /// An upstream that reads slowly holds the client back (bounded buffers), and a client
+    /// that ends its side after a large upload gets all of it through: the upstream sees the
+    /// end only after the last byte, and can still answer.
+    @Test func aLargeUploadThenTheClientsEndReachTheUpstreamWhole() throws {
+        let upstream = try FakeUpstream(
+            handler: Self.switching { writer in
+                try writer.pause(.milliseconds(300))
+                let received = try writer.countRawUntilEnd()
+                try writer.writeAndClose(Array("got \(received)".utf8))
+            })
+        defer { upstream.stop() }
+        let gateway = try GatewayHarness.simple(upstream, timeouts: #"{"idleMs":2000}"#)
+        let client = try openTunnel(gateway)
+        let upload = [UInt8](repeating: 0x61, count: 8 << 20)
+        try client.send(upload, timeout: .seconds(20))
+        client.shutdownWrite()
+        let answer = "got \(upload.count)"
+        #expect(try client.readBytes(count: answer.utf8.count, timeout: .seconds(20)) == Array(answer.utf8))
+        #expect(client.isClosedByPeer())
+    }
+
     @Test func theUpstreamsLastBytesReachTheClientBeforeTheClose() throws {
         let upstream = try FakeUpstream(
             handler: Self.switching { writer in try writer.writeAndClose(Array("bye".utf8)) })

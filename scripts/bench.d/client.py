@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """HTTP/1.1 clients for scripts/bench that wrk cannot play.
 
-  client.py fixed --port P --path /small --requests N --conns C
+  client.py fixed --port P --path /small --requests N --conns C [--accept 200,429]
       Sends exactly N GET requests over C keep-alive connections (one request in flight per
-      connection) and checks every response is a 200. Used by the callgrind scenario.
+      connection) and checks every response has an accepted status (default 200). Used by the
+      callgrind and ratelimit scenarios.
 
   client.py idle --port P --path /small --conns N --pids "PID ..." [--batch B] [--warmup W]
       Sends W warm-up requests over one connection, reads the summed VmRSS of PIDS, then opens
@@ -74,13 +75,14 @@ def fixed(args):
     counts = [args.requests // args.conns + (1 if i < args.requests % args.conns else 0)
               for i in range(args.conns)]
     failures = []
+    accepted = {int(s) for s in args.accept.split(",")}
 
     def worker(count):
         try:
             conn = Connection(args.port)
             for _ in range(count):
                 status = conn.exchange(request)
-                if status != 200:
+                if status not in accepted:
                     failures.append(f"status {status}")
                     return
             conn.close()
@@ -178,6 +180,7 @@ def main():
     f.add_argument("--path", default="/small")
     f.add_argument("--requests", type=int, required=True)
     f.add_argument("--conns", type=int, default=8)
+    f.add_argument("--accept", default="200")
     i = sub.add_parser("idle")
     i.add_argument("--port", type=int, required=True)
     i.add_argument("--path", default="/small")

@@ -126,6 +126,40 @@ def callgrind(path):
     return "\n".join(lines) + "\n"
 
 
+def ratelimit(path):
+    per = {}
+    exact = None
+    with open(path) as f:
+        for line in f:
+            parts = line.rstrip("\n").split("\t")
+            if parts[0] == "callgrind":
+                _, case, requests, run, base = parts
+                per[case] = (int(run) - int(base)) / (int(requests) - 1)
+            elif parts[0] == "exact":
+                _, rate, burst, micros, counts = parts
+                total, admitted, refused = (int(x) for x in counts.split())
+                exact = (float(rate), int(burst), int(micros) / 1e6, total, admitted, refused)
+    lines = ["### Rate limiting (callgrind, user space, one worker)", "",
+             "| route | instructions / request | × unlimited |", "|---|---:|---:|"]
+    names = {"unlimited": "no rate limit (proxied)",
+             "limited": "rate limit by client address, admitting (proxied)",
+             "refused": "rate limit, refusing (429, nothing proxied)"}
+    for case in ("unlimited", "limited", "refused"):
+        if case in per:
+            ratio = per[case] / per["unlimited"] if "unlimited" in per else None
+            lines.append(f"| {names[case]} | {per[case]:,.0f} | "
+                         f"{'—' if ratio is None else f'{ratio:.3f}'} |")
+    if exact:
+        rate, burst, seconds, total, admitted, refused = exact
+        bound = burst + rate * seconds
+        lines += ["", "### Rate limiting exactness (2 workers, wrk 64 connections, one global bucket)", "",
+                  "| requests | admitted | refused | bound: burst + rate × seconds | within |",
+                  "|---:|---:|---:|---:|---|",
+                  f"| {total:,} | {admitted:,} | {refused:,} | {burst} + {rate:g} × {seconds:.2f} = {bound:,.0f} | "
+                  f"{'yes' if admitted <= bound else 'NO'} |"]
+    return "\n".join(lines) + "\n"
+
+
 def memory(path):
     fields = ["target", "conns", "batch", "upstream_conns", "rss_before_kb", "rss_after_kb", "bytes_per_conn"]
     runs = rows(path, fields)
@@ -156,6 +190,8 @@ def main():
         sys.stdout.write(load(sys.argv[2], sys.argv[3], sys.argv[4]))
     elif mode == "callgrind":
         sys.stdout.write(callgrind(sys.argv[2]))
+    elif mode == "ratelimit":
+        sys.stdout.write(ratelimit(sys.argv[2]))
     elif mode == "memory":
         sys.stdout.write(memory(sys.argv[2]))
     else:

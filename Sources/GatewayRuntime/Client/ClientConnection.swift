@@ -65,6 +65,8 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
     private(set) var lastProgressAt = Instant.zero
     /// The peer's IP as text, made once per connection.
     private(set) lazy var peerText: String = peer?.ipText ?? "unknown"
+    /// The peer ended its side cleanly (end of stream, not an error): it may still read.
+    private(set) var finishedSending = false
     /// The peer's rate-limit key (`RateLimitKeys`), worked out once per connection.
     private(set) lazy var peerKey: UInt64 = peer.map { RateLimitKeys.hash($0.gatewayIP) } ?? 0
 
@@ -220,6 +222,7 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
             return false
         case .endOfStream:
             peerClosed = true
+            finishedSending = true
             peerWentAway()
             return false
         case .failed:

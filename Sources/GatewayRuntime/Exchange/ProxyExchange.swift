@@ -94,6 +94,11 @@ final class ProxyExchange: TimerHandler {
     /// Set while the exchange waits in its loop's `ConnectionWaiters` for a connection to
     /// `server` (every one it may have is open: `pool.maxConnectionsPerServer`).
     private var isWaitingForConnection = false
+    /// A tunnel's ends: the client sent its end of stream (relayed as a shutdown of the
+    /// upstream's writing side, once everything before it went out), the upstream its own.
+    private var clientEndedTunnel = false
+    private var upstreamWriteShut = false
+    private var upstreamEndedTunnel = false
     /// The wait before a retry.
     private let backoffTimer = LoopTimer(tag: TimerTag.backoff)
 
@@ -157,6 +162,9 @@ final class ProxyExchange: TimerHandler {
     }
 
     private func prepare(for head: RequestHead) {
+        clientEndedTunnel = false
+        upstreamWriteShut = false
+        upstreamEndedTunnel = false
         record.route = route
         record.upstream = upstream
         let limit = snapshot.config.limits.maxRequestBodyBytes
@@ -202,6 +210,12 @@ final class ProxyExchange: TimerHandler {
         } else {
             triedServers = 0
         }
+        // First come, first served: with requests of this loop waiting for the server, this
+        // one waits behind them rather than taking what was freed for them.
+        if worker.waiters.count > 0 && worker.waiters.hasWaiters(slot: server.statSlot) {
+            waitForConnection()
+            return
+        }
         if let pooled = withServer({ worker.pool.take(for: $0) }) {
             beginAttempt()
             attach(pooled)
@@ -218,6 +232,11 @@ final class ProxyExchange: TimerHandler {
         record.attempts += 1
         if record.upstreamStartedAt == nil { record.upstreamStartedAt = now }
         withServer { worker.attemptStarted(&record, server: $0) }
+        armAttemptTimer()
+    }
+
+    /// The attempt's own deadline from now, and its timer with `perTryTimeoutMs`.
+    private func armAttemptTimer() {
         let perTry = route.retryPolicy.perTryTimeout
         attemptDeadline = RequestDeadline.attemptDeadline(
             request: machine.deadline, attemptStart: now, perTry: perTry)
@@ -237,6 +256,10 @@ final class ProxyExchange: TimerHandler {
             openConnection()
             return
         }
+        waitForConnection()
+    }
+
+    private func waitForConnection() {
         guard upstream.state.enterPending(limit: upstream.maxPending) else {
             perform(
                 machine.noServerAvailable(
@@ -246,6 +269,9 @@ final class ProxyExchange: TimerHandler {
             return
         }
         isWaitingForConnection = true
+        // A resend waits inside its attempt: its per-try limit starts again with the
+        // connection (waiting is not the server's doing).
+        attemptTimerDue = nil
         worker.waiters.enqueue(self)
     }
 
@@ -256,7 +282,7 @@ final class ProxyExchange: TimerHandler {
             isWaitingForConnection = false
             upstream.state.leavePending()
             // A resend (a stale pooled connection) waited inside its attempt.
-            if record.serverSlot == nil { beginAttempt() }
+            if record.serverSlot == nil { beginAttempt() } else { armAttemptTimer() }
             if let pooled {
                 attach(pooled)
                 perform(machine.connectionReady(reused: true))
@@ -660,14 +686,30 @@ final class ProxyExchange: TimerHandler {
         if machine.phase.isTunnelling { client.drive() }
     }
 
-    /// Client → upstream: what the client connection read (it reads while its input has room).
+    /// Client → upstream: what the client connection read (it reads while its input has
+    /// room). Flushes first, so an upstream EPOLLOUT always makes room before bytes move,
+    /// and goes on while the upstream takes everything: no readiness event would come for
+    /// bytes left behind then. Once the client has ended its side and all of it went out,
+    /// the upstream gets the end too.
     private func relayTunnelUp() {
         guard let connection else { return }
         withClient { client in
-            let moved = client.input.moveReadable(to: &connection.output)
-            record.bytesIn += moved
-            if !connection.flush() {
-                attemptFailed(.reset("the upstream connection failed in the tunnel"))
+            while true {
+                guard connection.flush() else {
+                    attemptFailed(.reset("the upstream connection failed in the tunnel"))
+                    return
+                }
+                let moved = client.input.moveReadable(to: &connection.output)
+                record.bytesIn += moved
+                guard connection.flush() else {
+                    attemptFailed(.reset("the upstream connection failed in the tunnel"))
+                    return
+                }
+                if moved == 0 || !connection.output.isEmpty || client.input.isEmpty { break }
+            }
+            if clientEndedTunnel && !upstreamWriteShut && client.input.isEmpty && connection.output.isEmpty {
+                upstreamWriteShut = true
+                shutdown(connection.fd, Int32(SHUT_WR))
             }
         }
     }
@@ -681,8 +723,12 @@ final class ProxyExchange: TimerHandler {
             if !connection.input.isEmpty {
                 record.bytesOut += connection.input.moveReadable(to: &client.output)
                 guard client.flush() else { return }
-                // The rest waits for the client's EPOLLOUT (`clientWritable`).
-                if !connection.input.isEmpty { return }
+                if !connection.input.isEmpty {
+                    // The client took all it was given: give it the rest (the buffers may
+                    // differ in size). Else the rest waits for its EPOLLOUT (`clientWritable`).
+                    if client.output.isEmpty { continue }
+                    return
+                }
             }
             guard connection.readable else { return }
             switch connection.input.fill(from: connection.fd) {
@@ -696,6 +742,7 @@ final class ProxyExchange: TimerHandler {
                 return
             case .endOfStream:
                 connection.readable = false
+                upstreamEndedTunnel = true
                 perform(
                     machine.upstreamEnded(now: now, policy: route.retryPolicy, mayRetry: mayRetry(after:)))
                 return
@@ -710,6 +757,16 @@ final class ProxyExchange: TimerHandler {
     // MARK: Client and timer events
 
     func clientGone() {
+        // A tunnel's client that ended its side (FIN) may still read: what it sent goes to
+        // the upstream, which gets the end too, and the tunnel ends when the upstream ends
+        // its side or idleMs passes (a half-close, as TCP carries it).
+        if machine.phase.isTunnelling && !clientEndedTunnel,
+            withClient({ $0.finishedSending && $0.phase != .closed })
+        {
+            clientEndedTunnel = true
+            relayTunnelUp()
+            return
+        }
         perform(machine.clientGone())
     }
 
@@ -800,11 +857,12 @@ final class ProxyExchange: TimerHandler {
                     self.connection = nil
                     // A body replay not sent in full leaves the connection mid-message.
                     if reuseUpstream && !replay.hasPending {
-                        worker.pool.put(
+                        let pooled = worker.pool.put(
                             connection, maxIdle: upstream.maxIdlePerServer,
                             idleTimeout: upstream.idleTimeout)
                         // Requests wait for a connection to this server (rare: at its limit).
-                        if connection.server.state.waiting.load(ordering: .relaxed) > 0 {
+                        // (One the pool closed instead has told them already.)
+                        if pooled && connection.server.state.waiting.load(ordering: .relaxed) > 0 {
                             worker.waiters.connectionPooled(slot: connection.server.statSlot)
                         }
                     } else {
@@ -865,12 +923,15 @@ final class ProxyExchange: TimerHandler {
         case .closeTunnel:
             withClient { client in
                 endAttempt(failed: false, verdict: .success)
-                // What one side sent last still goes to the other, as far as its socket
-                // takes it now; then both close.
-                if let connection { _ = connection.flush() }
                 closeUpstream(reset: false)
                 finishRecord(status: record.status, error: nil)
-                client.exchangeEnded(close: true)
+                if upstreamEndedTunnel {
+                    // What the upstream sent last still reaches the client, then it closes.
+                    client.exchangeEnded(close: true)
+                } else {
+                    // Idle, or a side failed: nothing is waited for.
+                    client.exchangeAborted()
+                }
             }
             retire()
         }

@@ -26,8 +26,15 @@ final class ServerState: Sendable {
     /// Takes one of the server's `limit` connections (`pool.maxConnectionsPerServer`, whole
     /// process) for a new connection; false when all are open.
     func reserveConnection(limit: Int) -> Bool {
-        if openConnections.add(1, ordering: .sequentiallyConsistent).newValue <= limit { return true }
-        openConnections.subtract(1, ordering: .sequentiallyConsistent)
+        // Never counts past the limit, not even for a moment: a count that overshot and came
+        // back would make another loop's reservation fail while a connection is free.
+        var open = openConnections.load(ordering: .sequentiallyConsistent)
+        while open < limit {
+            let (exchanged, original) = openConnections.compareExchange(
+                expected: open, desired: open + 1, ordering: .sequentiallyConsistent)
+            if exchanged { return true }
+            open = original
+        }
         return false
     }
 }
@@ -41,8 +48,13 @@ final class UpstreamState: Sendable {
     /// Counts a request that starts waiting; false when `limit` (`pool.maxPending`) already
     /// wait.
     func enterPending(limit: Int) -> Bool {
-        if pending.add(1, ordering: .relaxed).newValue <= limit { return true }
-        pending.subtract(1, ordering: .relaxed)
+        var waiting = pending.load(ordering: .relaxed)
+        while waiting < limit {
+            let (exchanged, original) = pending.compareExchange(
+                expected: waiting, desired: waiting + 1, ordering: .relaxed)
+            if exchanged { return true }
+            waiting = original
+        }
         return false
     }
 

@@ -169,7 +169,8 @@ final class Worker {
         stats.process.requestsActive -= 1
         if let slot = record.route?.statSlot {
             stats.routes[slot].recordResponse(status: record.status)
-            stats.routes[slot].recordLatency(now - record.startedAt, at: now)
+            // A tunnel's life is not a response time.
+            if record.status != 101 { stats.routes[slot].recordLatency(now - record.startedAt, at: now) }
             if record.errorKind == .deadlineExceeded { stats.routes[slot].timeouts += 1 }
             if record.cancelled { stats.routes[slot].cancelled += 1 }
         }

@@ -47,6 +47,10 @@ final class ConnectionWaiters: DeferredHandler {
         }
     }
 
+    func hasWaiters(slot: Int) -> Bool {
+        queues[slot]?.isEmpty == false
+    }
+
     /// Takes `exchange` out of its queue (its request ended or moved on while it waited).
     func remove(_ exchange: ProxyExchange) {
         let slot = exchange.server.statSlot

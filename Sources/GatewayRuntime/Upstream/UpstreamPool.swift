@@ -33,15 +33,16 @@ final class UpstreamPool {
 
     /// Keeps a connection after a complete exchange, or closes it when the pool is full or the
     /// connection cannot carry another request: its peer closed (the end of the stream came
-    /// with the response), or bytes are left over in either direction.
-    func put(_ connection: UpstreamConnection, maxIdle: Int, idleTimeout: TimeSpan) {
+    /// with the response), or bytes are left over in either direction. True when kept.
+    @discardableResult
+    func put(_ connection: UpstreamConnection, maxIdle: Int, idleTimeout: TimeSpan) -> Bool {
         let slot = connection.server.statSlot
         if slot >= idle.count { idle.append(contentsOf: repeatElement([], count: slot + 1 - idle.count)) }
         guard idle[slot].count < maxIdle, connection.input.isEmpty, connection.output.isEmpty,
             !connection.peerMayHaveClosed
         else {
             connection.close()
-            return
+            return false
         }
         connection.exchange = nil
         connection.phase = .idle
@@ -53,6 +54,7 @@ final class UpstreamPool {
             loop.schedule(connection.timer, noLaterThan: due)
         }
         idle[slot].append(connection)
+        return true
     }
 
     /// Removes a pooled connection that went bad (closed by the server, stray bytes, timed out).
