@@ -39,6 +39,8 @@ import Testing
         #expect(head.header("Upgrade") == "websocket")
         #expect(head.header("Connection")?.lowercased() == "upgrade")
         #expect(head.header("Sec-WebSocket-Accept") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")
+        #expect(head.header("Via") == "1.1 portico")
+        #expect(head.header("X-Request-Id") != nil)
         return client
     }
 

@@ -132,6 +132,20 @@ private let second: UInt64 = 1_000_000_000
         #expect(store.trackedKeyCount == 0)
     }
 
+    @Test func manyKeysKeepTheirOwnBuckets() {
+        let store = store(rate: 1, burst: 1)
+        var random: UInt64 = 1
+        var keys: [UInt64] = []
+        for _ in 0..<5000 {
+            random = random &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            keys.append(random)
+        }
+        keys.append(0)
+        #expect(keys.allSatisfy { store.decide(key: $0, at: at(0)).admitted })
+        #expect(keys.allSatisfy { !store.decide(key: $0, at: at(10)).admitted })
+        #expect(store.trackedKeyCount == keys.count)
+    }
+
     @Test func fullBucketsAreForgotten() {
         let store = store(rate: 10, burst: 1)
         // 64 keys in one shard (the top six bits pick it), all with a token taken.

@@ -35,7 +35,7 @@ package final class LocalRateLimitStore: RateLimitStore {
     private let lastOverflowWarning = Atomic<UInt64>(0)
 
     private struct Shard: ~Copyable {
-        var tats: [UInt64: UInt64] = [:]
+        var tats = TATTable()
         /// The size at which the shard next forgets its full buckets.
         var sweepMark = LocalRateLimitStore.minimumSweepMark
     }
@@ -56,11 +56,12 @@ package final class LocalRateLimitStore: RateLimitStore {
         let now = now.nanoseconds
         let shard = Int(truncatingIfNeeded: key >> 58)
         let outcome = shards[shard].withLock { shard -> RateLimitDecision? in
-            if let index = shard.tats.index(forKey: key) {
-                let (decision, tat) = gcra.decide(tat: shard.tats.values[index], now: now)
-                shard.tats.values[index] = tat
-                return decision
+            let known = shard.tats.update(key) { current -> (RateLimitDecision?, UInt64?) in
+                guard let current else { return (nil, nil) }
+                let (decision, tat) = gcra.decide(tat: current, now: now)
+                return (decision, decision.admitted ? tat : nil)
             }
+            if let known { return known }
             // A key not tracked has a full bucket.
             let (decision, tat) = gcra.decide(tat: 0, now: now)
             if shard.tats.count >= shard.sweepMark { forgetFullBuckets(&shard, now: now) }
@@ -68,7 +69,7 @@ package final class LocalRateLimitStore: RateLimitStore {
                 trackedKeys.subtract(1, ordering: .relaxed)
                 return nil
             }
-            shard.tats[key] = tat
+            shard.tats.set(key, tat: tat)
             return decision
         }
         if let outcome { return outcome }
@@ -93,7 +94,7 @@ package final class LocalRateLimitStore: RateLimitStore {
 
     private func forgetFullBuckets(_ shard: inout Shard, now: UInt64) {
         let before = shard.tats.count
-        shard.tats = shard.tats.filter { $0.value > now }
+        shard.tats.removeAll(fullAt: now)
         trackedKeys.subtract(before - shard.tats.count, ordering: .relaxed)
         shard.sweepMark = Swift.max(Self.minimumSweepMark, 2 * shard.tats.count)
     }

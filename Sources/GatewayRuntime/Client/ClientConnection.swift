@@ -397,6 +397,12 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
         return headOnly ? 0 : body.count
     }
 
+    /// Sends a complete response the caller wrote, then serves the next request or closes.
+    func sendResponse(_ bytes: UnsafeRawBufferPointer, close: Bool) {
+        enqueue(bytes)
+        finishRequest(close: close)
+    }
+
     /// Queues bytes for the client. What does not fit in the buffer waits in `overflow`
     /// (only gateway-made responses, whose size the configuration bounds, take this path).
     func enqueue(_ bytes: [UInt8], flush flushNow: Bool = true) {

@@ -105,17 +105,18 @@ final class RequestDispatcher {
         worker.routeMatched(route)
         // Rate limiting comes first: a refused request costs no upstream work at all.
         var rateLimitDecision: RateLimitDecision?
-        if let limit = route.rateLimit {
-            let decision = limit.store.decide(
-                key: rateLimitKey(limit, head: head, bytes: bytes, client: client, named: named),
-                at: startedAt)
+        if let limitRef = route.rateLimitRef {
+            let decision = limitRef._withUnsafeGuaranteedRef { limit in
+                limit.store.decide(
+                    key: rateLimitKey(limit, head: head, bytes: bytes, client: client, named: named),
+                    at: startedAt)
+            }
             if !decision.admitted {
                 worker.rateLimited(route)
-                if !limit.config.dryRun {
-                    refuse(
-                        ProxyError(.rateLimited, "the route's rate limit is reached"), head: head,
-                        client: client,
-                        record: record(route), rateLimitFields: limit.fieldBytes(decision))
+                let limit = limitRef.takeUnretainedValue()
+                if !limit.isDryRun {
+                    refuseRateLimited(
+                        decision, limit: limit, head: head, client: client, record: record(route))
                     return
                 }
             }
@@ -375,6 +376,36 @@ final class RequestDispatcher {
             request: RequestContext(head, requestID: record.requestID, rateLimitFields: rateLimitFields),
             closing: unreadBody)
         client.worker.recordExchange(record)
+    }
+
+    /// Answers a request its route's rate limit refuses: 429 `rate_limited`, written from
+    /// the limit's prepared bytes into the worker's head writer (no allocation).
+    private func refuseRateLimited(
+        _ decision: RateLimitDecision, limit: RuntimeRateLimit, head: RequestHead, client: ClientConnection,
+        record: consuming RequestRecord
+    ) {
+        let worker = client.worker
+        // As for every gateway-made response: an unread body or a client that asked for it
+        // closes the connection, and so does a drain.
+        let close = !head.framing.isEmpty || !head.isKeepAlive || client.isLastRequestOfDrain
+        let connection: StaticString? = close ? "close" : head.version == .http10 ? "keep-alive" : nil
+        worker.responseHeadWriter.reset()
+        guard
+            let bodyCount = limit.writeRefusal(
+                decision, requestID: record.requestID, date: worker.dateCache.current(),
+                headOnly: head.method == .head, connection: connection, into: &worker.responseHeadWriter)
+        else {
+            refuse(
+                RuntimeRateLimit.refusal, head: head, client: client, record: record,
+                rateLimitFields: limit.fieldBytes(decision))
+            return
+        }
+        client.input.consume(head.headLength)
+        client.sendResponse(worker.responseHeadWriter.bytes, close: close)
+        record.status = 429
+        record.errorKind = .rateLimited
+        record.bytesOut = bodyCount
+        worker.recordExchange(record)
     }
 
     /// The client's X-Request-Id when it is valid and Connection does not name it.

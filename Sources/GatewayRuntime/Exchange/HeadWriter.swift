@@ -118,8 +118,55 @@ struct HeadWriter: ~Copyable {
         count += 1
     }
 
+    /// Decimal digits written in place, two at a time from a table of "00"..."99"
+    /// (divisions by the constant 100 compile to multiplies).
     mutating func appendDecimal(_ value: UInt64) {
-        HTTP1Writer.withDigits(of: value, radix: 10) { append($0) }
+        if value < 10 {
+            append(byte: 0x30 &+ UInt8(truncatingIfNeeded: value))
+            return
+        }
+        if value < 100 {
+            reserve(2)
+            (base + count).storeBytes(
+                of: UnsafeRawPointer(Self.digitPairs.utf8Start).loadUnaligned(
+                    fromByteOffset: Int(truncatingIfNeeded: value) &* 2, as: UInt16.self),
+                as: UInt16.self)
+            count &+= 2
+            return
+        }
+        var digits = 2
+        var limit: UInt64 = 100
+        while value >= limit && digits < 20 {
+            digits &+= 1
+            if limit > UInt64.max / 10 { break }
+            limit &*= 10
+        }
+        reserve(digits)
+        var rest = value
+        var index = count &+ digits
+        let pairs = UnsafeRawBufferPointer(start: Self.digitPairs.utf8Start, count: 200)
+        while rest >= 100 {
+            let pair = Int(truncatingIfNeeded: rest % 100) &* 2
+            rest /= 100
+            index &-= 2
+            (base + index).storeBytes(
+                of: pairs.loadUnaligned(fromByteOffset: pair, as: UInt16.self), as: UInt16.self)
+        }
+        if rest >= 10 {
+            index &-= 2
+            (base + index).storeBytes(
+                of: pairs.loadUnaligned(fromByteOffset: Int(truncatingIfNeeded: rest) &* 2, as: UInt16.self),
+                as: UInt16.self)
+        } else {
+            index &-= 1
+            base.storeBytes(of: 0x30 &+ UInt8(truncatingIfNeeded: rest), toByteOffset: index, as: UInt8.self)
+        }
+        count &+= digits
+    }
+
+    /// "00" through "99", two ASCII bytes each (a literal: no lazy initialization to check).
+    private static var digitPairs: StaticString {
+        "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
     }
 
     // MARK: HTTP pieces

@@ -672,7 +672,7 @@ final class ProxyExchange: TimerHandler {
         endAttempt(failed: false, verdict: .success)
         worker.responseHeadWriter.reset()
         ResponseHeadWriter.writeSwitchingProtocols(
-            head, from: connection.input.readable, into: &worker.responseHeadWriter)
+            head, from: connection.input.readable, exchange: self, into: &worker.responseHeadWriter)
         connection.input.consume(head.headLength)
         client.enqueue(worker.responseHeadWriter.bytes)
         // Either side may have sent bytes of the new protocol already.

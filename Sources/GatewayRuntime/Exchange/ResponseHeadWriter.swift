@@ -20,16 +20,42 @@ enum ResponseHeadWriter {
         out.endOfHead()
     }
 
-    /// A 101 that opens a tunnel: the interim head plus the upgrade fields, which say what
-    /// the connection carries from now on (RFC 9110 §15.2.2).
+    /// A 101 that opens a tunnel: a response like any other (Via appended, X-Request-Id,
+    /// the route's header rules and RateLimit fields) with the upgrade fields, which say what
+    /// the connection carries from now on (RFC 9110 §15.2.2), and no framing (it has no body).
     static func writeSwitchingProtocols(
-        _ head: ResponseHead, from bytes: UnsafeRawBufferPointer, into out: inout HeadWriter
+        _ head: ResponseHead, from bytes: UnsafeRawBufferPointer, exchange: ProxyExchange,
+        into out: inout HeadWriter
     ) {
         out.statusLine(head.status, reason: head.reason.bytes(in: bytes))
+        let rules = exchange.route.responseHeaders
         let named = ConnectionNames(of: head, bytes: bytes)
-        for field in head.fields where !field.known.isHopByHop {
+        let rateLimit = exchange.rateLimitDecision != nil ? exchange.route.rateLimitRef : nil
+        var viaCount = 0
+        for field in head.fields where field.known == .via { viaCount += 1 }
+        let extendsVia = viaCount > 0 && !named.contains(.via)
+        for field in head.fields {
+            switch field.known {
+            case .contentLength, .via, .xRequestId:
+                continue
+            default:
+                if field.known.isHopByHop { continue }
+            }
             if named.names(field, in: head.fields, bytes: bytes) { continue }
-            writeField(field, name: field.name.bytes(in: bytes), bytes: bytes, into: &out)
+            let name = field.name.bytes(in: bytes)
+            if !rules.isEmpty && rules.drops(name) { continue }
+            if rateLimit != nil && RuntimeRateLimit.isRateLimitField(name) { continue }
+            writeField(field, name: name, bytes: bytes, into: &out)
+        }
+        out.append("Via")
+        out.appendColonSpace()
+        if extendsVia { out.appendValues(of: .via, in: head.fields, bytes: bytes) }
+        out.append("1.1 portico")
+        out.appendCRLF()
+        exchange.record.requestID.withUnsafeBytes { out.field("X-Request-Id", $0) }
+        for entry in rules.set { out.field(entry.name, entry.value) }
+        if let rateLimit, let decision = exchange.rateLimitDecision {
+            rateLimit._withUnsafeGuaranteedRef { $0.writeFields(decision, into: &out) }
         }
         out.field("Connection", "upgrade")
         out.field("Upgrade", "websocket")
@@ -56,7 +82,7 @@ enum ResponseHeadWriter {
         // a named Via is replaced, not extended; a named Date is replaced by the gateway's.
         let extendsVia = viaCount > 0 && !named.contains(.via)
         let keepsDate = sawDate && !named.contains(.date)
-        let rateLimit = exchange.rateLimitDecision != nil ? exchange.route.rateLimit : nil
+        let rateLimit = exchange.rateLimitDecision != nil ? exchange.route.rateLimitRef : nil
         for field in head.fields {
             switch field.known {
             case .contentLength, .via, .xRequestId:
@@ -88,7 +114,7 @@ enum ResponseHeadWriter {
         exchange.record.requestID.withUnsafeBytes { out.field("X-Request-Id", $0) }
         for entry in rules.set { out.field(entry.name, entry.value) }
         if let rateLimit, let decision = exchange.rateLimitDecision {
-            rateLimit.writeFields(decision, into: &out)
+            rateLimit._withUnsafeGuaranteedRef { $0.writeFields(decision, into: &out) }
         }
         switch plan.framing {
         case .contentLength:

@@ -203,6 +203,8 @@ final class RuntimeRoute: Sendable {
     let responseHeaders: HeaderRules
     /// Its rate limit; nil when it has none.
     let rateLimit: RuntimeRateLimit?
+    /// The same without reference counting, for the request path (`rateLimit` owns it).
+    let rateLimitRef: Unmanaged<RuntimeRateLimit>?
 
     init(
         index: Int, name: String, statSlot: Int, action: Action, config: RouteConfig, hostRewrite: [UInt8]?,
@@ -211,6 +213,7 @@ final class RuntimeRoute: Sendable {
         responseHeaders: HeaderRules, state: RouteState, rateLimit: RuntimeRateLimit?
     ) {
         self.rateLimit = rateLimit
+        self.rateLimitRef = rateLimit.map { Unmanaged.passUnretained($0) }
         self.index = index
         self.name = name
         self.statSlot = statSlot

@@ -26,31 +26,39 @@ extension RequestDispatcher {
     /// The request's bucket key under `limit`: 0 for `global`, the client address (the one
     /// used everywhere: docs/operations.md, "Client address"), or the first value of the
     /// header (compared case-insensitively).
+    @inline(__always)
     func rateLimitKey(
-        _ limit: RuntimeRateLimit, head: RequestHead, bytes: UnsafeRawBufferPointer, client: ClientConnection,
-        named: ConnectionNames
+        _ limit: RuntimeRateLimit, head: borrowing RequestHead, bytes: UnsafeRawBufferPointer,
+        client: ClientConnection, named: borrowing ConnectionNames
     ) -> UInt64 {
-        switch limit.config.key {
+        switch limit.keyKind {
         case .global:
             return 0
         case .header:
-            guard let name = limit.headerName else { return RateLimitKeys.missingHeader }
-            for field in head.fields where ASCII.equalsIgnoringCase(field.name.bytes(in: bytes), name) {
-                return RateLimitKeys.hash(bytes: field.value.bytes(in: bytes))
-            }
-            return RateLimitKeys.missingHeader
+            return headerKey(limit, head: head, bytes: bytes)
         case .clientIP:
-            return clientKey(client, head: head, bytes: bytes, named: named)
+            // The usual case, worked out once per connection.
+            guard peerIsTrusted(client), !named.contains(.xForwardedFor) else { return client.peerKey }
+            return trustedClientKey(client, head: head, bytes: bytes)
         }
     }
 
-    /// The hash of the client address, as `clientIP` finds it: the peer's (worked out once
-    /// per connection), or behind a trusted proxy the rightmost X-Forwarded-For entry that
-    /// is not trusted (an entry that is no address ends the walk and is the key itself).
-    private func clientKey(
-        _ client: ClientConnection, head: RequestHead, bytes: UnsafeRawBufferPointer, named: ConnectionNames
+    private func headerKey(
+        _ limit: RuntimeRateLimit, head: borrowing RequestHead, bytes: UnsafeRawBufferPointer
     ) -> UInt64 {
-        guard peerIsTrusted(client), !named.contains(.xForwardedFor) else { return client.peerKey }
+        guard let name = limit.headerName else { return RateLimitKeys.missingHeader }
+        for field in head.fields where ASCII.equalsIgnoringCase(field.name.bytes(in: bytes), name) {
+            return RateLimitKeys.hash(bytes: field.value.bytes(in: bytes))
+        }
+        return RateLimitKeys.missingHeader
+    }
+
+    /// The hash of the client address behind a trusted proxy, as `clientIP` finds it: the
+    /// rightmost X-Forwarded-For entry that is not trusted (an entry that is no address ends
+    /// the walk and is the key itself).
+    private func trustedClientKey(
+        _ client: ClientConnection, head: borrowing RequestHead, bytes: UnsafeRawBufferPointer
+    ) -> UInt64 {
         var entries: [UnsafeRawBufferPointer] = []
         for field in head.fields where field.known == .xForwardedFor {
             Bytes.forEachListElement(field.value.bytes(in: bytes)) { entries.append($0) }
