@@ -50,6 +50,23 @@ import Testing
         #expect(try pending(gateway) == 0)
     }
 
+    /// A pool that keeps no idle connection still keeps one a waiting request needs.
+    @Test func aWaiterGetsTheConnectionEvenWhenThePoolKeepsNoneIdle() throws {
+        let release = try TestLatch()
+        let upstream = try FakeUpstream(handler: .sequence([.waitFor(release), .echo]))
+        defer { upstream.stop() }
+        let gateway = try gateway(
+            upstream, pool: #"{"maxConnectionsPerServer":1,"maxIdlePerServer":0,"maxPending":10}"#)
+        let first = try startRequest(gateway, "/first")
+        _ = try upstream.waitForRequests(count: 1)
+        let second = try startRequest(gateway, "/second")
+        try waitUntil("the second request waits") { (try? pending(gateway)) == 1 }
+        release.open()
+        #expect(try first.readResponse().status == 200)
+        #expect(try second.readResponse().status == 200)
+        #expect(upstream.acceptedConnections == 1, "handed over, not closed and opened again")
+    }
+
     @Test func beyondMaxPendingRequestsGet503UpstreamOverloaded() throws {
         let release = try TestLatch()
         let upstream = try FakeUpstream(handler: .sequence([.waitFor(release), .echo]))

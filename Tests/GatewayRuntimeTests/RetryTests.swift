@@ -145,7 +145,7 @@ import Testing
             // The breaker would stop the traffic long before the budget; here it never opens.
             admin: true, upstreamExtra: #","circuitBreaker":{"failureThreshold":10000}"#)
         let client = try gateway.client()
-        let requests = 200
+        let requests = 1000
         for _ in 0..<requests {
             #expect(try client.request(path: "/").status == 502)
         }

@@ -857,8 +857,13 @@ final class ProxyExchange: TimerHandler {
                     self.connection = nil
                     // A body replay not sent in full leaves the connection mid-message.
                     if reuseUpstream && !replay.hasPending {
+                        // A pool at its idle cap still keeps the connection when a request of
+                        // this loop waits for one to its server (it takes it next iteration).
+                        let waitedFor =
+                            worker.waiters.count > 0
+                            && worker.waiters.hasWaiters(slot: connection.server.statSlot)
                         let pooled = worker.pool.put(
-                            connection, maxIdle: upstream.maxIdlePerServer,
+                            connection, maxIdle: waitedFor ? .max : upstream.maxIdlePerServer,
                             idleTimeout: upstream.idleTimeout)
                         // Requests wait for a connection to this server (rare: at its limit).
                         // (One the pool closed instead has told them already.)
