@@ -23,6 +23,28 @@ import Testing
         #expect(try admin.request(path: "/ready").status == 200)
     }
 
+    /// The dashboard loads without the token (it asks for one when /stats refuses it), is one
+    /// self-contained page, and may load nothing from anywhere else.
+    @Test func theDashboardIsOneSelfContainedPage() throws {
+        let gateway = try gateway(token: "s3cret", upstream: try FakeUpstream(handler: .echo))
+        let admin = try gateway.adminClient()
+        let page = try admin.request(path: "/")
+        #expect(page.status == 200)
+        #expect(page.header("Content-Type") == "text/html; charset=utf-8")
+        #expect(page.header("Content-Security-Policy")?.contains("default-src 'none'") == true)
+        let html = page.bodyString
+        #expect(html.hasPrefix("<!doctype html>"))
+        #expect(html.contains("<title>Portico dashboard</title>"))
+        #expect(html.contains(#"fetch("stats""#))
+        // No external scripts, styles, fonts or images: nothing with a src or href at all.
+        #expect(!html.contains("src="))
+        #expect(!html.contains("href="))
+        #expect(!html.contains("@import"))
+        #expect(!html.contains("url("))
+        #expect(try admin.request(method: "HEAD", path: "/").status == 200)
+        #expect(try admin.request(method: "POST", path: "/").status == 405)
+    }
+
     @Test func protectedEndpointsNeedTheBearerToken() throws {
         let gateway = try gateway(token: "s3cret", upstream: try FakeUpstream(handler: .echo))
         let admin = try gateway.adminClient()

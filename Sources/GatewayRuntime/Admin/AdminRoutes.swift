@@ -16,6 +16,15 @@ struct AdminRoutes {
     func handle(_ request: AdminRequest) -> AdminAnswer {
         let isRead = request.method == .get || request.method == .head
         switch request.path {
+        case "/":
+            guard isRead else { return .now(methodNotAllowed("GET")) }
+            // The page itself reveals nothing; its requests for /stats carry the token.
+            var page = AdminResponse(
+                status: 200, contentType: "text/html; charset=utf-8", body: DashboardPage.body)
+            page.headers.append(("Content-Security-Policy", DashboardPage.contentSecurityPolicy))
+            page.headers.append(("Cache-Control", "no-store"))
+            page.headers.append(("X-Content-Type-Options", "nosniff"))
+            return .now(page)
         case "/healthz":
             guard isRead else { return .now(methodNotAllowed("GET")) }
             return .now(healthz())
