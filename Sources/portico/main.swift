@@ -33,10 +33,11 @@ case .version:
     print("portico \(GatewayServer.version)")
 case .help:
     print(CommandLineParser.usage)
-case .check(let path):
+case .check(let path, let diff):
     let config = loadOrExit(path)
     print("configuration OK")
     for line in config.summary() { print(line) }
+    if diff { exit(ReloadPreview.run(file: config)) }
 case .echo(let listen, let name):
     let signals: SignalSource
     do {

@@ -116,6 +116,42 @@ import Testing
         #expect(rss < 64 * 1024, "gateway RSS \(rss) KiB after streaming 100 MiB")
     }
 
+    /// `--check --diff` asks the running gateway (the admin address in the file) what a
+    /// reload of the file would change, without reloading.
+    @Test func checkDiffShowsWhatAReloadWouldChange() throws {
+        let upstream = try FakeUpstream(handler: .echo)
+        defer { upstream.stop() }
+        let adminPort = try ProcessRunner.freePort()
+        let admin = #""admin":{"address":"127.0.0.1:\#(adminPort)","token":"t0ken"},"#
+        let config = try TempConfig(gatewayConfig(upstream: upstream.address, extra: admin))
+        let process = try ProcessRunner(executable: try portico(), arguments: ["--config", config.path])
+        defer { process.terminate() }
+        _ = try process.waitForLine(containing: "listening", in: .stderr, timeout: .seconds(20))
+
+        let same = try run(["--check", "--diff", "--config", config.path])
+        #expect(same.status == 0)
+        #expect(same.stdout.contains("no changes against generation 1"))
+
+        let next = try TempConfig(
+            """
+            {"workers":1,"listeners":[{"name":"http","address":"127.0.0.1:0"}],\(admin)
+             "upstreams":{"app":{"servers":[{"address":"\(upstream.address)"},{"address":"127.0.0.1:9"}]}},
+             "routes":[{"name":"app","match":{"pathPrefix":"/"},"upstream":"app"},
+                       {"name":"v2","match":{"pathPrefix":"/v2"},"upstream":"app","timeoutMs":500}]}
+            """)
+        let changed = try run(["--check", "--diff", "--config", next.path])
+        #expect(changed.status == 0)
+        #expect(changed.stdout.contains("2 changes against generation 1:"), "\(changed.stdout)")
+        #expect(changed.stdout.contains("server added: app 127.0.0.1:9"))
+        #expect(changed.stdout.contains("route added: v2"))
+
+        // A gateway that cannot be asked is an error, not "no changes".
+        process.terminate()
+        let unreachable = try run(["--check", "--diff", "--config", next.path])
+        #expect(unreachable.status == 1)
+        #expect(unreachable.stderr.contains("cannot connect to the admin endpoint"))
+    }
+
     @Test func sighupReloadsTheFileAndKeepsItWhenInvalid() throws {
         let upstream = try FakeUpstream(handler: .echo)
         let config = try TempConfig(gatewayConfig(upstream: upstream.address))

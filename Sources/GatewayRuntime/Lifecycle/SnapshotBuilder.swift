@@ -126,7 +126,7 @@ extension HeaderRules {
 }
 
 extension SocketAddress {
-    init(_ address: ConfigAddress) {
+    package init(_ address: ConfigAddress) {
         switch address.ip {
         case .v4(let ip):
             self.init(ipv4: ip, port: address.port)
