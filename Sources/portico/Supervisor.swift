@@ -6,13 +6,11 @@ import Synchronization
 /// The main thread's job after start-up: wait for signals and act on them.
 final class Supervisor: Sendable {
     let server: GatewayServer
-    let drainMilliseconds: Int
     let log: ProcessLog
     private let stopped = Atomic<Bool>(false)
 
-    init(server: GatewayServer, drainMilliseconds: Int, log: ProcessLog) {
+    init(server: GatewayServer, log: ProcessLog) {
         self.server = server
-        self.drainMilliseconds = drainMilliseconds
         self.log = log
     }
 
@@ -28,10 +26,9 @@ final class Supervisor: Sendable {
                     return 0
                 }
                 draining = true
-                log.info("draining", ["drainMs": "\(drainMilliseconds)"])
                 let supervisor = self
                 _ = LoopThread.start {
-                    supervisor.server.shutdown(drainMilliseconds: supervisor.drainMilliseconds)
+                    supervisor.server.shutdown()
                     supervisor.stopped.store(true, ordering: .releasing)
                 }
             case SIGHUP:

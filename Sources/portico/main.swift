@@ -88,7 +88,6 @@ case .run(let path):
             "listening",
             ["listener": listener.name, "port": "\(server.port(ofListener: listener.name) ?? 0)"])
     }
-    let supervisor = Supervisor(
-        server: server, drainMilliseconds: Int(config.timeouts.drain.milliseconds), log: log)
+    let supervisor = Supervisor(server: server, log: log)
     exit(supervisor.run(signals: signals))
 }

@@ -122,6 +122,10 @@ import Testing
             fixtures.json(extra: #", "timeouts": {"requestHeaderMs": 0}"#),
             ["timeouts.requestHeaderMs: must be at least 1"]
         ),
+        (
+            fixtures.json(extra: #", "timeouts": {"idleMs": 0}"#),
+            ["timeouts.idleMs: must be at least 1"]
+        ),
         (fixtures.json(extra: #", "timeouts": {"idleMs": 1e3}"#), []),
         (fixtures.json(extra: #", "timeouts": {"idle": 5}"#), ["timeouts.idle: unknown key"]),
         (fixtures.json(extra: #", "accessLog": {"path": ""}"#), ["accessLog.path: must not be empty"]),

@@ -19,13 +19,14 @@ extension ConfigDecoder {
         return limits
     }
 
-    /// `timeouts`; a zero header timeout would refuse every request, so it must be positive.
+    /// `timeouts`; a zero header or idle timeout would fail every request, so both must be
+    /// positive.
     mutating func decodeTimeouts(_ root: ConfigObject) -> TimeoutsConfig {
         let defaults = TimeoutsConfig()
         guard let object = nested(root, "timeouts", keys: ConfigDecoder.timeoutsKeys) else { return defaults }
         return TimeoutsConfig(
             requestHeader: milliseconds(object, "requestHeaderMs", default: 10000, minimum: 1),
-            idle: milliseconds(object, "idleMs", default: 60000),
+            idle: milliseconds(object, "idleMs", default: 60000, minimum: 1),
             drain: milliseconds(object, "drainMs", default: 15000))
     }
 

@@ -4,7 +4,8 @@ public struct TimeoutsConfig: Sendable, Equatable {
     public var requestHeader: TimeSpan
     /// Keep-alive idle time, and the longest silence while a body flows (`idleMs`); default 60 s.
     public var idle: TimeSpan
-    /// Longest graceful drain on shutdown or reload (`drainMs`); default 15 s.
+    /// Longest graceful drain on shutdown (`drainMs`); default 15 s. The running
+    /// configuration's value counts, so a reload can change it.
     public var drain: TimeSpan
 
     /// Creates timeouts with the documented defaults (docs/configuration.md).

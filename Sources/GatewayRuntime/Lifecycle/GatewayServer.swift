@@ -354,8 +354,11 @@ package final class GatewayServer: Sendable {
     /// Graceful shutdown (docs/operations.md, "Shutting down"): package listeners close at once, the admin
     /// endpoint stays up and reports the drain, requests in flight and requests already
     /// received finish, idle connections close; returns when all connections are done or
-    /// after `drainMilliseconds`, then stops everything.
-    package func shutdown(drainMilliseconds: Int) {
+    /// after the running configuration's `timeouts.drainMs` (the last reload's, not the
+    /// start-up file's), then stops everything.
+    package func shutdown() {
+        let drainMilliseconds = Int(currentSnapshot.config.timeouts.drain.milliseconds)
+        log.info("draining", ["drainMs": "\(drainMilliseconds)"])
         shared.isDraining.store(true, ordering: .relaxed)
         let workers = state.withLock { $0.workers }
         for worker in workers {
