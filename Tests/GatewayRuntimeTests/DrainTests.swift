@@ -51,7 +51,7 @@ import Testing
         }
         #expect(try TestClient.get(port: gateway.adminPort, path: "/ready").status == 503)
         #expect(throws: (any Error).self) { try TestClient.get(port: gateway.port, path: "/new") }
-        #expect(idle.isClosedByPeer(), "idle keep-alive connections close at once")
+        #expect(idle.isClosedByPeer(), "idle keep-alive connections close after the drain grace")
 
         latch.open()
         let response = try inFlight.readResponse()
@@ -170,6 +170,61 @@ import Testing
         #expect(response.header("Connection") == "close")
         latch.open()
         #expect(try holder.readResponse().status == 200)
+        #expect(try gateway.process.waitForExit(timeout: .seconds(10)) == 0)
+    }
+
+    /// A keep-alive client may send its next request just as the drain begins: an idle
+    /// connection gets a short grace (Worker.idleDrainGrace) in which a request is still
+    /// served, as the connection's last, instead of being reset.
+    @Test func requestOnAnIdleConnectionAsTheDrainBeginsIsServed() throws {
+        let latch = try TestLatch()
+        defer { latch.open() }
+        let upstream = try FakeUpstream { request, writer in
+            if request.path == "/hold" { try writer.wait(for: latch) }
+            try FakeHandler.echo.respond(request, writer)
+        }
+        defer { upstream.stop() }
+        let gateway = try start(upstream: upstream, drainMs: 8000)
+        let holder = try TestClient(port: gateway.port, timeout: .seconds(20))
+        try holder.sendRequest(path: "/hold")
+        _ = try upstream.waitForRequests(count: 1)
+        let idle = try TestClient(port: gateway.port, timeout: .seconds(20))
+        #expect(try idle.request(path: "/first").status == 200)
+
+        try gateway.process.signal(SIGTERM)
+        try waitUntil("the drain starts") {
+            (try? TestClient.get(port: gateway.adminPort, path: "/healthz").status) == 503
+        }
+        let response = try idle.request(path: "/second")
+        #expect(response.status == 200)
+        #expect(response.header("Connection") == "close")
+        latch.open()
+        #expect(try holder.readResponse().status == 200)
+        #expect(try gateway.process.waitForExit(timeout: .seconds(10)) == 0)
+    }
+
+    /// Connections the kernel completed but the gateway had not accepted yet when the drain
+    /// began (stopped with SIGSTOP, so they wait in the accept queue with their requests)
+    /// are accepted and served, not reset by the listener's close.
+    @Test func connectionsInTheAcceptQueueWhenTheDrainBeginsAreServed() throws {
+        let upstream = try FakeUpstream(handler: .echo)
+        defer { upstream.stop() }
+        let gateway = try start(upstream: upstream, drainMs: 8000)
+        try gateway.process.signal(SIGSTOP)
+        var clients: [TestClient] = []
+        for index in 0..<5 {
+            let client = try TestClient(port: gateway.port, timeout: .seconds(20))
+            try client.sendRequest(path: "/queued/\(index)")
+            clients.append(client)
+        }
+        // Pending while stopped: the drain and the queued connections meet when it resumes.
+        try gateway.process.signal(SIGTERM)
+        try gateway.process.signal(SIGCONT)
+        for client in clients {
+            let response = try client.readResponse()
+            #expect(response.status == 200)
+            #expect(response.header("Connection") == "close")
+        }
         #expect(try gateway.process.waitForExit(timeout: .seconds(10)) == 0)
     }
 

@@ -14,12 +14,17 @@ agreement (run through scripts/check-schema).
   d. every schema key is in docs/configuration.md's tables and every key there in the schema,
      with the same defaults;
   e. at every level the schema's keys are exactly the keys the decoder accepts
-     (ConfigDecoder*.swift `...Keys: Set<String>`), and the decoder reads each of them.
+     (ConfigDecoder*.swift `...Keys: Set<String>`), and the decoder reads each of them;
+  f. every key is acted on: scripts/schema.d/acted_on.py names, for each schema key, the tests
+     (Tests/<Target>/<File>.swift:<function>) that show the gateway doing something different
+     because of it ("$schema" alone is "ignored"), with no stale entries; the keys it lists in
+     DECODE_ONLY (decoded, no behaviour test yet) are printed as notes.
 
 Usage: check.py PORTICO_BIN
 """
 
 import copy
+import importlib.util
 import json
 import os
 import re
@@ -39,6 +44,7 @@ SCHEMA_PATH = ROOT / "schema" / "gateway.schema.json"
 DOCS_PATH = ROOT / "docs" / "configuration.md"
 DECODER_DIR = ROOT / "Sources" / "Gateway" / "Config"
 DOC_EXAMPLE_FILES = [ROOT / "README.md", DOCS_PATH]
+ACTED_ON_PATH = Path(__file__).resolve().parent / "acted_on.py"
 DELETE = object()
 
 # The decoder's key sets and the schema object each one describes (json paths as the docs
@@ -938,6 +944,69 @@ def check_decoder(objects):
     return len(sets)
 
 
+# ---------------------------------------------------------------- f. every key acted on
+
+
+def test_functions(path):
+    """The test functions a Swift file defines: `@Test ... func name(` and XCTest's `func testName()`."""
+    text = path.read_text()
+    names = set()
+    for attribute in re.finditer(r"@Test\b", text):
+        function = re.compile(r"\bfunc\s+(\w+)\s*\(").search(text, attribute.end())
+        if function:
+            names.add(function.group(1))
+    if "XCTestCase" in text:
+        names |= set(re.findall(r"\bfunc\s+(test\w*)\s*\(\s*\)", text))
+    return names
+
+
+def check_acted_on(props):
+    R.section("f. every key is acted on (scripts/schema.d/acted_on.py names its tests)")
+    try:
+        spec = importlib.util.spec_from_file_location("acted_on", ACTED_ON_PATH)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        acted_on, decode_only = module.ACTED_ON, module.DECODE_ONLY
+    except (OSError, SyntaxError, AttributeError) as error:
+        R.fail(f"{ACTED_ON_PATH.relative_to(ROOT)}: cannot load ACTED_ON and DECODE_ONLY: {error}")
+        return 0, 0
+    for path in sorted(props):
+        R.check(path in acted_on, f"{path}: in the schema, not in acted_on.py's ACTED_ON (which test acts on it?)")
+    for path in sorted(acted_on):
+        R.check(path in props, f"{path}: in acted_on.py's ACTED_ON, not in the schema")
+    functions = {}
+    references = 0
+    for path, tests in sorted(acted_on.items()):
+        if path in IGNORED_KEYS:
+            R.check(tests == "ignored", f"{path}: ignored by design, so ACTED_ON maps it to \"ignored\"")
+            continue
+        if not R.check(isinstance(tests, list) and tests,
+                       f"{path}: ACTED_ON must map it to a non-empty list of tests"
+                       + (" (only $schema may be \"ignored\")" if tests == "ignored" else "")):
+            continue
+        for test in tests:
+            references += 1
+            match = re.fullmatch(r"(Tests/\w+/[\w/+]+\.swift):(\w+)", test) if isinstance(test, str) else None
+            if not R.check(match is not None,
+                           f"{path}: {test!r} is not Tests/<Target>/<File>.swift:<function>"):
+                continue
+            file = ROOT / match.group(1)
+            if not R.check(file.is_file(), f"{path}: {match.group(1)} does not exist"):
+                continue
+            if file not in functions:
+                functions[file] = test_functions(file)
+            R.check(match.group(2) in functions[file],
+                    f"{path}: {match.group(1)} defines no test function {match.group(2)}")
+    for path, why in sorted(decode_only.items()):
+        if not R.check(path in acted_on and path in props and path not in IGNORED_KEYS,
+                       f"{path}: in acted_on.py's DECODE_ONLY, not a key of ACTED_ON and the schema"):
+            continue
+        if R.check(isinstance(why, str) and why.strip(),
+                   f"{path}: DECODE_ONLY must say which behaviour test is missing"):
+            R.warn(f"decode only (DECODE_ONLY): {path}: {why}")
+    return references, len(decode_only)
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -965,6 +1034,8 @@ def main():
         rows, defaults = check_docs(schema, objects, props)
         NOTES["d"] = f"{rows} doc rows, {defaults} defaults compared"
         NOTES["e"] = f"{check_decoder(objects)} key sets"
+        references, decode_only = check_acted_on(props)
+        NOTES["f"] = f"{references} test references, {decode_only} key(s) decode only"
         NOTES["a"] = f"{len(props)} keys in {len(objects)} objects; " + NOTES.get("a", "")
     finally:
         portico.close()
@@ -980,7 +1051,7 @@ def main():
         print(f"check-schema: {R.failures} failure(s)")
         return 1
     known = f" ({len(R.warnings)} note(s) above)" if R.warnings else ""
-    print(f"check-schema: schema, decoder and docs agree{known}")
+    print(f"check-schema: schema, decoder, docs and tests agree{known}")
     return 0
 
 

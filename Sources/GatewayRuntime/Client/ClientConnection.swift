@@ -474,6 +474,18 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
         }
     }
 
+    /// Closes a connection waiting for its next request (the gateway drains) unless a request
+    /// arrives within `grace`; one that does is served as the connection's last. A response
+    /// still being written is finished first, as `closeBetweenRequests` does.
+    func closeWhenIdle(after grace: TimeSpan) {
+        guard output.isEmpty else {
+            closeBetweenRequests()
+            return
+        }
+        headStarted = false  // so the timeout closes quietly instead of answering 408
+        armTimeout(after: grace)
+    }
+
     /// The current request is done; serve the next one or close.
     func finishRequest(close: Bool) {
         exchange = nil

@@ -46,6 +46,15 @@ final class ListenerHandler: IOHandler, TimerHandler {
         }
     }
 
+    private func acceptBacklog() {
+        // Bounded by the queue's length (Socket.listen's backlog, 1024): a flood arriving
+        // while we accept must not keep the loop here for ever.
+        for _ in 0..<1024 {
+            guard case .connection(let clientFD, let peer) = Socket.accept(fd) else { return }
+            worker.accepted(clientFD, peer: peer, listener: listener)
+        }
+    }
+
     private func pause() {
         guard !paused else { return }
         paused = true
@@ -59,9 +68,15 @@ final class ListenerHandler: IOHandler, TimerHandler {
         try? worker.loop.registerListener(fd, handler: self)
     }
 
+    /// Stops listening. Connections the kernel already completed wait in this socket's
+    /// accept queue, and their clients believe they are connected: closing the socket would
+    /// reset them, so they are accepted first and served (SO_REUSEPORT gives each worker its
+    /// own queue, and a closed socket's queue is not handed to the others).
     func close() {
         worker.loop.cancel(pauseTimer)
         if !paused { worker.loop.deregister(fd) }
+        // Right before the close: a connection completed in between would be reset.
+        acceptBacklog()
         closeDescriptor(fd)
     }
 }

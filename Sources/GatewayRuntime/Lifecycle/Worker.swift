@@ -258,11 +258,18 @@ final class Worker {
         for listener in listeners { listener.close() }
         listeners.removeAll()
         pool.closeAll()
+        let grace = min(Self.idleDrainGrace, snapshot.config.timeouts.drain)
         for client in clients.values where client.phase == .awaitingHead && client.input.isEmpty {
-            client.closeBetweenRequests()
+            client.closeWhenIdle(after: grace)
         }
         checkDrained()
     }
+
+    /// How long an idle connection may still deliver a request when a drain begins: a
+    /// keep-alive client may have sent its next request just as the drain began, and a
+    /// connection accepted from the backlog has its first request on the way. Closing at
+    /// once would reset them (docs/operations.md, "Shutting down").
+    static let idleDrainGrace = TimeSpan.milliseconds(500)
 
     /// Closes everything at once. Connections and exchanges refer to the worker strongly, so
     /// this also ends every reference cycle through it.
