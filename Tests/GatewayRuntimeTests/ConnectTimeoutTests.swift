@@ -60,4 +60,25 @@ import Testing
         #expect(response.jsonString("error") == "upstream_connect_failed")
         #expect(response.jsonString("message")?.contains("timed out") == true)
     }
+
+    /// `connectTimeoutMs` 200 ends the hanging connect after about 200 ms, well before the
+    /// default 1000 ms (one attempt: no retry on the same server).
+    @Test func connectTimeoutEndsTheConnectAtTheSetLimit() throws {
+        let blackhole = try Blackhole()
+        let gateway = try GatewayHarness(
+            GatewayHarness.config(
+                upstreams: [("slow", ["127.0.0.1:\(blackhole.port)"])],
+                routes:
+                    #"[{"name":"r","match":{"pathPrefix":"/"},"upstream":"slow","retries":{"maxRetries":0}}]"#,
+                upstreamExtra: #","connectTimeoutMs":200"#))
+        let client = try gateway.client()
+        let started = ContinuousClock.now
+        let response = try client.request(path: "/", timeout: .seconds(10))
+        let elapsed = ContinuousClock.now - started
+        #expect(response.status == 502)
+        #expect(response.jsonString("error") == "upstream_connect_failed")
+        #expect(response.jsonString("message")?.contains("timed out") == true)
+        #expect(elapsed >= .milliseconds(150), "\(elapsed)")
+        #expect(elapsed < .milliseconds(900), "\(elapsed)")
+    }
 }

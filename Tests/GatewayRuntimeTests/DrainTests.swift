@@ -220,10 +220,10 @@ import Testing
         // Pending while stopped: the drain and the queued connections meet when it resumes.
         try gateway.process.signal(SIGTERM)
         try gateway.process.signal(SIGCONT)
+        // Whether the loop accepts them before the drain begins or the closing listener does,
+        // each is answered (with Connection: close only in the second case).
         for client in clients {
-            let response = try client.readResponse()
-            #expect(response.status == 200)
-            #expect(response.header("Connection") == "close")
+            #expect(try client.readResponse().status == 200)
         }
         #expect(try gateway.process.waitForExit(timeout: .seconds(10)) == 0)
     }

@@ -121,8 +121,11 @@ final class ProxyExchange: TimerHandler {
         self.upstream = upstream
         self.server = server
         self.record = record
+        // A seed per request spreads retries in time: with one seed, every request's n-th
+        // backoff would wait the same time and retries after an outage would go out at once.
         self.machine = ExchangeStateMachine(
-            request: ExchangeRequest(head, wantsUpgrade: wantsUpgrade), deadline: deadline)
+            request: ExchangeRequest(head, wantsUpgrade: wantsUpgrade), deadline: deadline,
+            seed: worker.random.next())
         self.requestMethod = head.method
         self.responseParser = ResponseHeadParser(
             limits: HeadLimits(maxHeaderBytes: snapshot.config.limits.maxResponseHeaderBytes))
@@ -155,7 +158,8 @@ final class ProxyExchange: TimerHandler {
         self.server = server
         record.restart(requestID: requestID, startedAt: startedAt, logDetails: logDetails)
         machine = ExchangeStateMachine(
-            request: ExchangeRequest(head, wantsUpgrade: wantsUpgrade), deadline: deadline)
+            request: ExchangeRequest(head, wantsUpgrade: wantsUpgrade), deadline: deadline,
+            seed: worker.random.next())
         requestMethod = head.method
         responseParser.reset()
         prepare(for: head)

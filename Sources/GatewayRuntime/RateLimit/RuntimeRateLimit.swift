@@ -70,7 +70,7 @@ final class RuntimeRateLimit: Sendable {
         connection: StaticString?, into out: inout HeadWriter
     ) -> Int? {
         let plain = requestID.withUnsafeBytes { id in
-            !id.contains(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") })
+            !id.contains(where: Self.needsEscaping)
         }
         guard plain else { return nil }
         let idCount = requestID.withUnsafeBytes { $0.count }
@@ -88,6 +88,13 @@ final class RuntimeRateLimit: Sendable {
         requestID.withUnsafeBytes { out.append($0) }
         out.append(Self.refusalBodySuffix)
         return bodyCount
+    }
+
+    /// Bytes of a (valid, visible-ASCII) request id that `JSONText` escapes in an error body.
+    @inline(__always)
+    private static func needsEscaping(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "<")
+            || byte == UInt8(ascii: ">") || byte == UInt8(ascii: "&")
     }
 
     /// Appends the RateLimit fields for `decision` (SPEC-style and the IETF draft's).
