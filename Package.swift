@@ -16,6 +16,7 @@ let package = Package(
         .target(name: "CLinux"),
         .target(name: "Reactor", dependencies: ["CLinux"], swiftSettings: releaseSettings),
         .target(name: "HTTP1", swiftSettings: releaseSettings),
+        .target(name: "RESP", swiftSettings: releaseSettings),
         .target(name: "Gateway", dependencies: ["HTTP1"], swiftSettings: releaseSettings),
         .target(
             name: "GatewayRuntime",
@@ -29,6 +30,7 @@ let package = Package(
         .target(name: "PorticoTesting", dependencies: ["Gateway", "HTTP1"]),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
+        .testTarget(name: "RESPTests", dependencies: ["RESP"]),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "HTTP1", "PorticoTesting"]),
         .testTarget(
             name: "GatewayRuntimeTests",
