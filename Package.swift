@@ -20,7 +20,7 @@ let package = Package(
         .target(name: "Gateway", dependencies: ["HTTP1"], swiftSettings: releaseSettings),
         .target(
             name: "GatewayRuntime",
-            dependencies: ["Reactor", "HTTP1", "Gateway"],
+            dependencies: ["Reactor", "HTTP1", "Gateway", "RESP"],
             swiftSettings: releaseSettings
         ),
         .executableTarget(
