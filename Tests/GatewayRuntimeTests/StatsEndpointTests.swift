@@ -1,4 +1,6 @@
+import Gateway
 import PorticoTesting
+import Reactor
 import Testing
 
 @Suite(.serialized, .timeLimit(.minutes(1))) struct StatsEndpointTests {
@@ -101,6 +103,28 @@ import Testing
         #expect(stats["routes"]?["app"]?["requests"]?.intValue == 6)
         #expect(stats["routes"]?["idle"] == nil)
         #expect(stats["upstreams"]?["backend"]?["requests"]?.intValue == 6)
+    }
+
+    /// Replicas are compared by the file they run: `/stats` and `/metrics` show the SHA-256
+    /// of its bytes (what `sha256sum` prints); a refused reload leaves it unchanged.
+    @Test func configHashIsTheRunningFilesSHA256() throws {
+        let upstream = try statusUpstream()
+        let gateway = try gateway(upstream)
+        func shown() throws -> String? {
+            try gateway.adminClient().request(path: "/stats").json()["config"]?["sha256"]?.stringValue
+        }
+        let first = try #require(try shown())
+        #expect(first == SHA256.hex(try FileIO.readFile(gateway.configFile.path)))
+        let metrics = try PrometheusText(try gateway.adminClient().request(path: "/metrics").bodyString)
+        #expect(metrics.value("portico_config_info", ["sha256": first]) == 1)
+        let next = GatewayHarness.config(
+            upstreams: [("backend", [upstream.address])],
+            routes: #"[{"name":"app","match":{"pathPrefix":"/app"},"upstream":"backend"}]"#,
+            admin: #"{"address":"127.0.0.1:0"}"#)
+        #expect(try gateway.reload(next).generation == 2)
+        #expect(try shown() == SHA256.hex(Array(next.utf8)))
+        #expect(try gateway.reload(#"{"listeners":[],"routes":[]}"#).generation == nil)
+        #expect(try shown() == SHA256.hex(Array(next.utf8)))
     }
 
     @Test func failedReloadIsCountedWithItsError() throws {

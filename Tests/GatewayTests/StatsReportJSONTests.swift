@@ -9,7 +9,7 @@ import Testing
     @Test func rendersTheSpecShapeExactly() {
         let expected =
             #"{"version":"0.1.0","uptimeSeconds":12.5,"workers":2,"#
-            + #""config":{"generation":1,"loadedAt":"2026-11-25T17:00:00Z","#
+            + #""config":{"generation":1,"loadedAt":"2026-11-25T17:00:00Z","sha256":"","#
             + #""reloads":{"succeeded":0,"failed":0},"lastError":null},"#
             + #""connections":{"active":3,"accepted":120,"rejected":0},"#
             + #""accessLog":{"written":998,"dropped":0},"#
@@ -28,7 +28,7 @@ import Testing
     @Test func anEmptyReportStillHasEveryKey() {
         let expected =
             #"{"version":"x","uptimeSeconds":0.0,"workers":1,"#
-            + #""config":{"generation":0,"loadedAt":"","reloads":{"succeeded":0,"failed":0},"#
+            + #""config":{"generation":0,"loadedAt":"","sha256":"","reloads":{"succeeded":0,"failed":0},"#
             + #""lastError":null},"connections":{"active":0,"accepted":0,"rejected":0},"#
             + #""accessLog":{"written":0,"dropped":0},"requests":{"total":0,"active":0},"#
             + #""routes":{},"upstreams":{}}"#

@@ -17,7 +17,8 @@ public enum ConfigLoader {
         return withoutActuallyEscaping(resolve) { resolve in
             var decoder = ConfigDecoder(resolve: resolve)
             let config = decoder.decodeRoot(root)
-            if let config, decoder.problems.isEmpty {
+            if var config, decoder.problems.isEmpty {
+                config.sourceSHA256 = SHA256.hex(json)
                 return .success(config)
             }
             return .failure(ConfigErrors(decoder.problems.sorted()))

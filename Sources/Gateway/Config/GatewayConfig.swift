@@ -19,6 +19,10 @@ public struct GatewayConfig: Sendable, Equatable {
     public var upstreams: [UpstreamConfig]
     /// Routes in file order; at least one. The index of a route is its identity in a ``RouteTable``.
     public var routes: [RouteConfig]
+    /// The SHA-256 of the file's bytes as 64 hex digits (what `sha256sum` prints), set by
+    /// ``ConfigLoader/load(json:resolve:)``: `/stats` shows it so operators running several
+    /// replicas see which file each one runs. Empty for a configuration built in code.
+    public var sourceSHA256 = ""
 
     /// Creates a configuration; every argument but `listeners` and `routes` has the documented default.
     public init(

@@ -15,6 +15,8 @@ public enum StatCatalog: CaseIterable, Sendable {
     case configGeneration
     /// When the running configuration was loaded.
     case configLoadedAt
+    /// The SHA-256 of the running configuration file.
+    case configSHA256
     /// Reloads by outcome.
     case configReloads
     /// Reloads that were published.
@@ -106,6 +108,7 @@ public enum StatCatalog: CaseIterable, Sendable {
         case .config: "config"
         case .configGeneration: "generation"
         case .configLoadedAt: "loadedAt"
+        case .configSHA256: "sha256"
         case .configReloads: "reloads"
         case .reloadsSucceeded: "succeeded"
         case .reloadsFailed: "failed"
@@ -168,6 +171,11 @@ public enum StatCatalog: CaseIterable, Sendable {
             MetricDescriptor(
                 name: "portico_config_generation", help: "Generation of the running configuration.",
                 type: .gauge)
+        case .configSHA256:
+            MetricDescriptor(
+                name: "portico_config_info",
+                help: "Always 1; the running configuration file's SHA-256 as a label.",
+                type: .gauge, labels: ["sha256"])
         case .configReloads:
             MetricDescriptor(
                 name: "portico_config_reloads_total", help: "Configuration reloads by outcome.",

@@ -39,6 +39,7 @@ extension StatsReport {
         json.beginObject(.config)
         json.field(.configGeneration, config.generation)
         json.field(.configLoadedAt, config.loadedAt)
+        json.field(.configSHA256, config.sha256)
         json.beginObject(.configReloads)
         json.field(.reloadsSucceeded, config.reloadsSucceeded)
         json.field(.reloadsFailed, config.reloadsFailed)

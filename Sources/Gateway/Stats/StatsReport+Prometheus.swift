@@ -22,6 +22,8 @@ extension StatsReport {
             text.sample(metric, [], workers)
         case .configGeneration:
             text.sample(metric, [], config.generation)
+        case .configSHA256:
+            text.sample(metric, [config.sha256], 1)
         case .configReloads:
             text.sample(metric, [Self.result(.reloadsSucceeded)], config.reloadsSucceeded)
             text.sample(metric, [Self.result(.reloadsFailed)], config.reloadsFailed)

@@ -10,6 +10,8 @@ public struct StatsReport: Sendable {
         public var generation: Int = 0
         /// When the running configuration was loaded, as an RFC 3339 timestamp.
         public var loadedAt: String = ""
+        /// The SHA-256 of the running configuration file, 64 hex digits.
+        public var sha256: String = ""
         /// Reloads that were published.
         public var reloadsSucceeded: UInt64 = 0
         /// Reloads that were refused.

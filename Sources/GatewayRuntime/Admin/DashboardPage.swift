@@ -57,6 +57,7 @@ enum DashboardPage {
           <span class="fact">up <b id="uptime">–</b></span>
           <span class="fact">workers <b id="workers">–</b></span>
           <span class="fact">config generation <b id="generation">–</b></span>
+          <span class="fact">sha256 <b id="sha256">–</b></span>
           <span class="fact">last reload <b id="reload">–</b></span>
           <span class="fact">connections <b id="connections">–</b></span>
           <span class="fact">requests <b id="requests">–</b></span>
@@ -148,6 +149,9 @@ enum DashboardPage {
           $("uptime").textContent = duration(stats.uptimeSeconds);
           $("workers").textContent = stats.workers;
           $("generation").textContent = stats.config.generation;
+          // The first 12 digits tell replicas apart; the title holds all 64.
+          $("sha256").textContent = stats.config.sha256.slice(0, 12);
+          $("sha256").title = stats.config.sha256;
           const reloads = stats.config.reloads;
           const reload = $("reload");
           reload.textContent = stats.config.lastError ? "failed: " + stats.config.lastError

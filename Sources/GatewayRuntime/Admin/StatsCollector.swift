@@ -56,6 +56,7 @@ enum StatsCollector {
         let status = gateway.reloadStatus
         report.config.generation = snapshot.generation
         report.config.loadedAt = status.loadedAt
+        report.config.sha256 = snapshot.config.sourceSHA256
         report.config.reloadsSucceeded = UInt64(status.succeeded)
         report.config.reloadsFailed = UInt64(status.failed)
         report.config.lastError = status.lastError
