@@ -24,16 +24,30 @@ private final class AdminAcceptor: IOHandler {
     let fd: Int32
     let loop: EventLoop
     let gateway: GatewayServer
+    private let acceptPause: AcceptPause
 
     init(fd: Int32, loop: EventLoop, gateway: GatewayServer) {
         self.fd = fd
         self.loop = loop
         self.gateway = gateway
+        acceptPause = AcceptPause(loop: loop, fd: fd)
     }
 
     func handleIO(_ events: IOEvents) {
         for _ in 0..<64 {
-            guard case .connection(let client, _) = Socket.accept(fd) else { return }
+            let client: Int32
+            switch Socket.accept(fd) {
+            case .connection(let accepted, _):
+                client = accepted
+            case .wouldBlock:
+                return
+            case .failed(let error):
+                if AcceptPause.isResourceShortage(error) {
+                    gateway.log.warnRateLimited("admin accept failed", ["error": error.reason])
+                    acceptPause.pause(self)
+                }
+                return
+            }
             let connection = AdminConnection(fd: client, loop: loop, gateway: gateway)
             do {
                 try loop.register(client, handler: connection)

@@ -4,19 +4,19 @@ import Synchronization
 
 /// Accepts connections on one worker's socket for one listener (SO_REUSEPORT gives every
 /// worker its own socket, so there is no accept lock).
-final class ListenerHandler: IOHandler, TimerHandler {
+final class ListenerHandler: IOHandler {
     let fd: Int32
     /// Replaced by a reload that changes the listener's settings (trusted proxies).
     var listener: RuntimeListener
     // unowned(unsafe): the worker outlives its listeners.
     unowned(unsafe) let worker: Worker
-    private lazy var pauseTimer = LoopTimer(handler: self)
-    private var paused = false
+    private let acceptPause: AcceptPause
 
     init(fd: Int32, listener: RuntimeListener, worker: Worker) {
         self.fd = fd
         self.listener = listener
         self.worker = worker
+        acceptPause = AcceptPause(loop: worker.loop, fd: fd)
     }
 
     func start() throws(SystemError) {
@@ -32,14 +32,10 @@ final class ListenerHandler: IOHandler, TimerHandler {
             case .wouldBlock:
                 return
             case .failed(let error):
-                if error.errno == EMFILE || error.errno == ENFILE || error.errno == ENOBUFS
-                    || error.errno == ENOMEM
-                {
-                    // Out of descriptors: stop watching the socket for a moment instead of
-                    // spinning on a level-triggered event that cannot be served.
+                if AcceptPause.isResourceShortage(error) {
                     worker.shared.log.warnRateLimited(
                         "accept failed", ["listener": listener.name, "error": error.reason])
-                    pause()
+                    acceptPause.pause(self)
                 }
                 return
             }
@@ -55,26 +51,12 @@ final class ListenerHandler: IOHandler, TimerHandler {
         }
     }
 
-    private func pause() {
-        guard !paused else { return }
-        paused = true
-        worker.loop.deregister(fd)
-        worker.loop.schedule(pauseTimer, inMilliseconds: 100)
-    }
-
-    func timerFired(_ timer: LoopTimer) {
-        guard paused else { return }
-        paused = false
-        try? worker.loop.registerListener(fd, handler: self)
-    }
-
     /// Stops listening. Connections the kernel already completed wait in this socket's
     /// accept queue, and their clients believe they are connected: closing the socket would
     /// reset them, so they are accepted first and served (SO_REUSEPORT gives each worker its
     /// own queue, and a closed socket's queue is not handed to the others).
     func close() {
-        worker.loop.cancel(pauseTimer)
-        if !paused { worker.loop.deregister(fd) }
+        if !acceptPause.cancel() { worker.loop.deregister(fd) }
         // Right before the close: a connection completed in between would be reset.
         acceptBacklog()
         closeDescriptor(fd)

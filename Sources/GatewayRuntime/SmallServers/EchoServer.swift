@@ -24,15 +24,27 @@ private final class EchoAcceptor: IOHandler {
     let fd: Int32
     let loop: EventLoop
     let name: String
+    private let acceptPause: AcceptPause
 
     init(fd: Int32, loop: EventLoop, name: String) {
         self.fd = fd
         self.loop = loop
         self.name = name
+        acceptPause = AcceptPause(loop: loop, fd: fd)
     }
 
     func handleIO(_ events: IOEvents) {
-        while case .connection(let client, _) = Socket.accept(fd) {
+        while true {
+            let client: Int32
+            switch Socket.accept(fd) {
+            case .connection(let accepted, _):
+                client = accepted
+            case .wouldBlock:
+                return
+            case .failed(let error):
+                if AcceptPause.isResourceShortage(error) { acceptPause.pause(self) }
+                return
+            }
             let connection = EchoConnection(fd: client, loop: loop, name: name)
             do {
                 try loop.register(client, handler: connection)
