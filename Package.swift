@@ -17,7 +17,7 @@ let package = Package(
         .target(name: "Reactor", dependencies: ["CLinux"], swiftSettings: releaseSettings),
         .target(name: "HTTP1", swiftSettings: releaseSettings),
         .target(name: "RESP", swiftSettings: releaseSettings),
-        .target(name: "Gateway", dependencies: ["HTTP1"], swiftSettings: releaseSettings),
+        .target(name: "Gateway", dependencies: ["HTTP1", "RESP"], swiftSettings: releaseSettings),
         .target(
             name: "GatewayRuntime",
             dependencies: ["Reactor", "HTTP1", "Gateway", "RESP"],
@@ -31,7 +31,7 @@ let package = Package(
         .testTarget(name: "ReactorTests", dependencies: ["Reactor"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
         .testTarget(name: "RESPTests", dependencies: ["RESP"]),
-        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "HTTP1", "PorticoTesting"]),
+        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "HTTP1", "RESP", "PorticoTesting"]),
         .testTarget(
             name: "GatewayRuntimeTests",
             dependencies: ["GatewayRuntime", "Gateway", "HTTP1", "Reactor", "PorticoTesting"]

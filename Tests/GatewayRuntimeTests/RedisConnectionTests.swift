@@ -146,6 +146,40 @@ struct RedisConnectionTests {
         #expect(ttl > 0 && ttl <= 501)
     }
 
+    /// The limiter names its script by SHA-1 without asking Redis; after `SCRIPT FLUSH` (as
+    /// after a restart or failover) `EVALSHA` answers NOSCRIPT and one `EVAL` caches it again.
+    @Test func theScriptsNameIsTheOneRedisGivesItAndEVALRestoresAFlushedCache() throws {
+        let redis = try RedisServer()
+        let client = try LoopRedisClient(port: redis.port)
+        let sha = String(decoding: ClusterGCRAScript.sha1, as: UTF8.self)
+        #expect(try client.send("SCRIPT", "LOAD", ClusterGCRAScript.source) == .success(bulk(sha)))
+        let gcra = GCRA(requestsPerSecond: 10, burst: 5)
+        let key = ClusterGCRAScript.key(route: "api", clientKey: 7)
+        let text = { (call: [[UInt8]]) in call.map { String(decoding: $0, as: UTF8.self) } }
+        let cached = text(ClusterGCRAScript.cachedCall(key: key, gcra, wanted: 1))
+        guard case .success(let first) = try client.send([cached])[0] else {
+            Issue.record("EVALSHA failed")
+            return
+        }
+        #expect(
+            ClusterReply(first, wanted: 1) == .grant(ClusterGrant(reply: [1, 4, 100_000, 0], wanted: 1)!))
+        #expect(try client.send("SCRIPT", "FLUSH") == .success(.simpleString(Array("OK".utf8))))
+        guard case .success(let missing) = try client.send([cached])[0] else {
+            Issue.record("EVALSHA failed")
+            return
+        }
+        #expect(ClusterReply(missing, wanted: 1) == .scriptMissing)
+        let full = text(ClusterGCRAScript.fullCall(key: key, gcra, wanted: 1))
+        guard case .success(let again) = try client.send([full, cached])[1] else {
+            Issue.record("EVALSHA after EVAL failed")
+            return
+        }
+        guard case .grant = ClusterReply(again, wanted: 1) else {
+            Issue.record("expected a grant once EVAL cached the script, got \(again)")
+            return
+        }
+    }
+
     @Test func authenticatesAndSelectsTheDatabaseBeforeAnyCommand() throws {
         let redis = try RedisServer(password: "s3cret pass")
         let client = try LoopRedisClient(port: redis.port, password: "s3cret pass", database: 2)
