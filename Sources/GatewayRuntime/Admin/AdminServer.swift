@@ -43,7 +43,8 @@ private final class AdminAcceptor: IOHandler {
                 return
             case .failed(let error):
                 if AcceptPause.isResourceShortage(error) {
-                    gateway.log.warnRateLimited("admin accept failed", ["error": error.reason])
+                    gateway.log.warnRateLimited(
+                        "accept failed", ["listener": "admin", "error": error.reason])
                     acceptPause.pause(self)
                 }
                 return
