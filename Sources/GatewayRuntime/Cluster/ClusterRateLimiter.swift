@@ -1,0 +1,180 @@
+import Gateway
+import Reactor
+import Synchronization
+
+/// What the gateway does with a cluster limit's requests while Redis cannot answer
+/// (`rateLimit.onBackendError`).
+enum ClusterFallback: Sendable {
+    /// Each process limits alone at the route's limit ÷ `replicasHint`.
+    case local(LocalRateLimitStore)
+    /// Admit.
+    case open
+    /// Refuse with 503 and `Retry-After`.
+    case closed
+}
+
+/// The shared Redis as every cluster limit of this process sees it: the breaker in front
+/// of it and the settings of its calls. One per process (and configuration generation).
+final class ClusterBackend: Sendable {
+    let timeoutNanoseconds: UInt64
+    private let breaker: Mutex<BackendBreaker>
+
+    init(timeoutNanoseconds: UInt64, breaker: BackendBreaker = BackendBreaker()) {
+        self.timeoutNanoseconds = timeoutNanoseconds
+        self.breaker = Mutex(breaker)
+    }
+
+    /// Whether the fallback applies now.
+    var isFallbackActive: Bool { breaker.withLock { $0.isOpen } }
+
+    func allowsCall(now: UInt64) -> Bool { breaker.withLock { $0.allowsCall(now: now) } }
+    func callSucceeded() { breaker.withLock { $0.callSucceeded() } }
+    func callFailed(now: UInt64) { breaker.withLock { _ = $0.callFailed(now: now) } }
+}
+
+/// One route's cluster-wide rate limit in this process (docs/configuration.md, "Cluster
+/// rate limits"): leased tokens decide most requests at once; a request that needs Redis
+/// is parked, its loop sends the script call on its own `RedisConnection`, and the answer
+/// resumes it (and any request of the same key parked behind it, on whichever loop).
+/// While Redis fails, the route's `ClusterFallback` decides. Shared by every worker.
+final class ClusterRateLimiter: Sendable {
+    /// What a request gets.
+    enum Verdict: Sendable, Equatable {
+        /// The limiter decided (admitted or 429), with the RateLimit numbers.
+        case decided(RateLimitDecision)
+        /// `onBackendError: closed` while Redis fails: 503 with this `Retry-After`.
+        case unavailable(retryAfterSeconds: UInt64)
+    }
+
+    /// A parked request, resumed on its own loop.
+    struct Waiter: @unchecked Sendable {
+        // @unchecked Sendable: `resume` is only ever called on `loop`, through its task queue.
+        let loop: EventLoop
+        /// The request's own bucket key, which the local fallback decides on.
+        let key: UInt64
+        let resume: (Verdict) -> Void
+
+        /// Always through the task queue, even on the same loop: an answer can arrive while
+        /// `decide` is still running (a call that fails at once), and the caller must have
+        /// parked the request before it is resumed. Only parked requests pay for it.
+        func deliver(_ verdict: Verdict) {
+            let waiter = self
+            loop.execute { waiter.resume(verdict) }
+        }
+    }
+
+    let route: String
+    let gcra: GCRA
+    let backend: ClusterBackend
+    let fallback: ClusterFallback
+    let leases: ClusterLeaseTable<Waiter>
+
+    init(route: String, gcra: GCRA, backend: ClusterBackend, fallback: ClusterFallback) {
+        self.route = route
+        self.gcra = gcra
+        self.backend = backend
+        self.fallback = fallback
+        leases = ClusterLeaseTable(gcra: gcra, policy: LeasePolicy(gcra: gcra))
+    }
+
+    /// Decides the request of bucket `key` on `loop` (whose Redis connection is
+    /// `connection`): a verdict at once, or nil when the request is parked and `resume` will
+    /// get it on `loop`, within the backend's timeout (and `deadline`, if sooner).
+    func decide(
+        key: UInt64, on loop: EventLoop, connection: RedisConnection, deadline: UInt64? = nil,
+        resume: @escaping (Verdict) -> Void
+    ) -> Verdict? {
+        let now = loop.now
+        switch leases.take(key: key, now: now, waiter: Waiter(loop: loop, key: key, resume: resume)) {
+        case .admitted(let decision), .refused(let decision):
+            return .decided(decision)
+        case .admittedAndRefill(let decision, let bucket, let tokens):
+            if backend.allowsCall(now: now) {
+                ask(bucket, tokens: tokens, on: loop, connection: connection, deadline: nil)
+            } else {
+                resumeWithFallback(leases.failed(key: bucket), now: now)
+            }
+            return .decided(decision)
+        case .ask(let bucket, let tokens):
+            guard backend.allowsCall(now: now) else {
+                // Redis is not asked while the breaker is open: this request (the one waiter,
+                // as no call was on its way) is decided by the fallback at once.
+                var waiters = leases.failed(key: bucket)
+                if !waiters.isEmpty { waiters.removeLast() }
+                resumeWithFallback(waiters, now: now)
+                return fallbackVerdict(key: key, now: now)
+            }
+            ask(bucket, tokens: tokens, on: loop, connection: connection, deadline: deadline)
+            return nil
+        case .wait:
+            return nil
+        }
+    }
+
+    /// The fallback's verdict for one request.
+    func fallbackVerdict(key: UInt64, now: UInt64) -> Verdict {
+        switch fallback {
+        case .local(let store):
+            return .decided(store.decide(key: key, at: Instant(nanoseconds: now)))
+        case .open:
+            return .decided(
+                RateLimitDecision(
+                    admitted: true, remaining: gcra.burst - 1, resetNanoseconds: gcra.interval,
+                    retryAfterNanoseconds: 0))
+        case .closed:
+            return .unavailable(retryAfterSeconds: 1)
+        }
+    }
+
+    // MARK: Calls to Redis
+
+    private func ask(
+        _ bucket: UInt64, tokens: Int, on loop: EventLoop, connection: RedisConnection, deadline: UInt64?,
+        scriptSent: Bool = false
+    ) {
+        let key = ClusterGCRAScript.key(route: route, clientKey: bucket)
+        let call =
+            scriptSent
+            ? ClusterGCRAScript.fullCall(key: key, gcra, wanted: tokens)
+            : ClusterGCRAScript.cachedCall(key: key, gcra, wanted: tokens)
+        var timeout = backend.timeoutNanoseconds
+        if let deadline { timeout = min(timeout, deadline > loop.now ? deadline - loop.now : 0) }
+        connection.send(call, timeoutNanoseconds: max(1, timeout)) { [self] result in
+            let now = loop.now
+            let reply: ClusterReply
+            switch result {
+            case .success(let value): reply = ClusterReply(value, wanted: tokens)
+            case .failure(.timeout): reply = .failed(.timeout)
+            case .failure(.disconnected): reply = .failed(.connection)
+            case .failure(.protocolError): reply = .failed(.protocol)
+            }
+            switch reply {
+            case .grant(let grant):
+                backend.callSucceeded()
+                let resolution = leases.granted(grant, asked: tokens, key: bucket, now: now)
+                for (waiter, decision) in resolution.admitted { waiter.deliver(.decided(decision)) }
+                for (waiter, decision) in resolution.refused { waiter.deliver(.decided(decision)) }
+                if let again = resolution.askAgain {
+                    if backend.allowsCall(now: now) {
+                        ask(bucket, tokens: again, on: loop, connection: connection, deadline: nil)
+                    } else {
+                        resumeWithFallback(leases.failed(key: bucket), now: now)
+                    }
+                }
+            case .scriptMissing where !scriptSent:
+                // The cache was emptied (restart, failover, SCRIPT FLUSH): send the script
+                // itself once; that caches it again for every later EVALSHA.
+                ask(
+                    bucket, tokens: tokens, on: loop, connection: connection, deadline: deadline,
+                    scriptSent: true)
+            case .scriptMissing, .failed:
+                backend.callFailed(now: now)
+                resumeWithFallback(leases.failed(key: bucket), now: now)
+            }
+        }
+    }
+
+    private func resumeWithFallback(_ waiters: [Waiter], now: UInt64) {
+        for waiter in waiters { waiter.deliver(fallbackVerdict(key: waiter.key, now: now)) }
+    }
+}
