@@ -269,6 +269,35 @@ ACTED_ON = {
     "routes[].rateLimit.dryRun": [
         "Tests/GatewayRuntimeTests/RateLimitIntegrationTests.swift:aDryRunCountsButRefusesNothing",
     ],
+    "routes[].rateLimit.scope": [
+        "Tests/GatewayRuntimeTests/ClusterRateLimitTests.swift:twoGatewaysShareOneLimit",
+    ],
+    "routes[].rateLimit.onBackendError": [
+        "Tests/GatewayRuntimeTests/ClusterRateLimitTests.swift:withRedisDownAClosedLimitAnswers503AndAnOpenOneAdmits",
+        "Tests/GatewayRuntimeTests/ClusterRateLimitTests.swift:withRedisDownALocalFallbackLimitsEachGatewayAtItsShare",
+    ],
+    # cluster
+    "cluster": [
+        "Tests/GatewayRuntimeTests/ClusterRateLimitTests.swift:twoGatewaysShareOneLimit",
+    ],
+    "cluster.redis": [
+        "Tests/GatewayRuntimeTests/ClusterRateLimitTests.swift:aReloadToAnotherRedisUsesItsBuckets",
+    ],
+    "cluster.redis.address": [
+        "Tests/GatewayRuntimeTests/ClusterRateLimitTests.swift:aReloadToAnotherRedisUsesItsBuckets",
+    ],
+    "cluster.redis.password": [
+        "Tests/GatewayRuntimeTests/ClusterRateLimitTests.swift:thePasswordAndDatabaseAreUsed",
+    ],
+    "cluster.redis.db": [
+        "Tests/GatewayRuntimeTests/ClusterRateLimitTests.swift:thePasswordAndDatabaseAreUsed",
+    ],
+    "cluster.redis.timeoutMs": [
+        "Tests/GatewayRuntimeTests/ClusterRateLimitTests.swift:aHungRedisCostsAtMostTimeoutMs",
+    ],
+    "cluster.redis.replicasHint": [
+        "Tests/GatewayRuntimeTests/ClusterRateLimitTests.swift:withRedisDownALocalFallbackLimitsEachGatewayAtItsShare",
+    ],
     # header rules
     "routes[].requestHeaders": [
         "Tests/GatewayRuntimeTests/ForwardingTests.swift:forwardsRequestWithProxyHeadersAndRewrite",

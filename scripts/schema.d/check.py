@@ -68,6 +68,8 @@ KEY_SETS = {
     "rateLimitKeys": ["routes[].rateLimit"],
     "headerRulesKeys": ["routes[].requestHeaders", "routes[].responseHeaders"],
     "directResponseKeys": ["routes[].directResponse"],
+    "clusterKeys": ["cluster"],
+    "redisKeys": ["cluster.redis"],
 }
 # Accepted and deliberately ignored (docs/configuration.md: "allowed and ignored").
 IGNORED_KEYS = {"$schema"}
@@ -333,6 +335,8 @@ KITCHEN_SINK = {
         {"address": "[::1]:0"},
     ],
     "admin": {"address": "127.0.0.1:0", "token": "s3cret-token"},
+    "cluster": {"redis": {"address": "127.0.0.1:6379", "password": "redis pass", "db": 2, "timeoutMs": 20,
+                          "replicasHint": 3}},
     "limits": {"maxConnections": 5000, "maxRequestHeaderBytes": 8192, "maxRequestBodyBytes": 0,
                "maxResponseHeaderBytes": 65536},
     "timeouts": {"requestHeaderMs": 5000, "idleMs": 30000, "drainMs": 1000},
@@ -373,7 +377,7 @@ KITCHEN_SINK = {
             "responseHeaders": {"set": {"Cache-Control": "no-store"}, "remove": ["Server"]},
         },
         {"name": "carts", "match": {"host": "*.shop.example.com", "path": "/cart"}, "upstream": "carts.v2",
-         "rateLimit": {"key": "global"}},
+         "rateLimit": {"key": "global", "scope": "cluster", "onBackendError": "closed"}},
         {"name": "health", "match": {"path": "/healthz"},
          "directResponse": {"status": 200, "body": "ok", "contentType": "text/plain"}},
         {"name": "nulls", "match": {"host": None, "path": None, "pathPrefix": "/n", "methods": None, "headers": None},

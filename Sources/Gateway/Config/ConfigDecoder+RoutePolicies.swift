@@ -6,7 +6,9 @@ extension ConfigDecoder {
         "retryNonIdempotent",
     ]
     static let backoffKeys: Set<String> = ["baseMs", "maxMs"]
-    static let rateLimitKeys: Set<String> = ["requestsPerSecond", "burst", "key", "dryRun"]
+    static let rateLimitKeys: Set<String> = [
+        "requestsPerSecond", "burst", "key", "dryRun", "scope", "onBackendError",
+    ]
     static let headerRulesKeys: Set<String> = ["set", "remove"]
     static let directResponseKeys: Set<String> = ["status", "body", "contentType"]
     static let minimumRequestsPerSecond = 0.001
@@ -89,7 +91,7 @@ extension ConfigDecoder {
         }
     }
 
-    mutating func decodeRateLimit(_ route: ConfigObject) -> RateLimitConfig? {
+    mutating func decodeRateLimit(_ route: ConfigObject, hasCluster: Bool) -> RateLimitConfig? {
         guard let object = nested(route, "rateLimit", keys: ConfigDecoder.rateLimitKeys) else { return nil }
         var rate = 100.0
         if let node = optional(object, "requestsPerSecond") {
@@ -132,7 +134,18 @@ extension ConfigDecoder {
             }
         }
         let dryRun = bool(object, "dryRun", default: false)
-        return RateLimitConfig(requestsPerSecond: rate, burst: burst, key: key, dryRun: dryRun)
+        let scope = choice(object, "scope", default: RateLimitScope.local)
+        if scope == .cluster && !hasCluster, let node = object["scope"] {
+            report(object.path("scope"), "\"cluster\" needs a top-level cluster.redis", at: node.offset)
+        }
+        let onBackendError = choice(object, "onBackendError", default: BackendErrorPolicy.local)
+        if scope == .local, let node = optional(object, "onBackendError") {
+            // Accepted and ignored would look like a fallback that is not there.
+            report(object.path("onBackendError"), "applies only to scope \"cluster\"", at: node.offset)
+        }
+        return RateLimitConfig(
+            requestsPerSecond: rate, burst: burst, key: key, dryRun: dryRun, scope: scope,
+            onBackendError: onBackendError)
     }
 
     mutating func decodeHeaderRules(_ route: ConfigObject, _ key: String, reservesHost: Bool)

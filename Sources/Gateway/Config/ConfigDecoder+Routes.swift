@@ -11,7 +11,9 @@ extension ConfigDecoder {
     ]
 
     /// `routes`: required, non-empty; names unique; no two routes with the same match.
-    mutating func decodeRoutes(_ root: ConfigObject, upstreamNames: Set<String>) -> [RouteConfig]? {
+    mutating func decodeRoutes(_ root: ConfigObject, upstreamNames: Set<String>, hasCluster: Bool)
+        -> [RouteConfig]?
+    {
         guard let node = required(root, "routes") else { return nil }
         guard let nodes = array(node, at: "routes") else { return nil }
         if nodes.isEmpty {
@@ -45,7 +47,7 @@ extension ConfigDecoder {
             let redirectRewrite = bool(object, "redirectRewrite", default: true)
             let timeout = milliseconds(object, "timeoutMs", default: 15000)
             let retries = decodeRetries(object)
-            let rateLimit = decodeRateLimit(object)
+            let rateLimit = decodeRateLimit(object, hasCluster: hasCluster)
             let requestHeaders = decodeHeaderRules(object, "requestHeaders", reservesHost: true)
             let responseHeaders = decodeHeaderRules(object, "responseHeaders", reservesHost: false)
             guard let name, let match, let target else {

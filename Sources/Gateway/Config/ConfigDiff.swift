@@ -14,6 +14,9 @@ public struct ConfigDiff: Sendable, Equatable {
         if old.timeouts != new.timeouts { changes.append("timeouts changed") }
         if old.accessLog != new.accessLog { changes.append("access log changed: \(new.accessLog.sink)") }
         if old.admin?.token != new.admin?.token { changes.append("admin token changed") }
+        if old.cluster != new.cluster {
+            changes.append("cluster.redis changed: \(new.cluster?.redis.address.text ?? "none")")
+        }
         if old.workers != new.workers {
             restartRequired.append(
                 "workers changed from \(old.workers) to \(new.workers); applies at the next restart")

@@ -29,6 +29,7 @@ public enum ConfigLoader {
 extension ConfigDecoder {
     static let rootKeys: Set<String> = [
         "$schema", "workers", "listeners", "admin", "limits", "timeouts", "accessLog", "upstreams", "routes",
+        "cluster",
     ]
 
     mutating func decodeRoot(_ root: JSONNode) -> GatewayConfig? {
@@ -44,11 +45,13 @@ extension ConfigDecoder {
         let timeouts = decodeTimeouts(object)
         let accessLog = decodeAccessLog(object)
         let upstreams = decodeUpstreams(object)
-        let routes = decodeRoutes(object, upstreamNames: upstreams.names)
+        let cluster = decodeCluster(object)
+        let routes = decodeRoutes(
+            object, upstreamNames: upstreams.names, hasCluster: optional(object, "cluster") != nil)
         guard let listeners, let routes else { return nil }
         return GatewayConfig(
             workers: workers, listeners: listeners, admin: admin, limits: limits, timeouts: timeouts,
-            accessLog: accessLog, upstreams: upstreams.configs, routes: routes)
+            accessLog: accessLog, upstreams: upstreams.configs, routes: routes, cluster: cluster)
     }
 
     /// Reads a `host:port` string and resolves it; `allowPortZero` is for listeners only.

@@ -15,6 +15,25 @@ extension GatewayConfig {
             ("accessLog", .object([("path", .string(accessLog.sink.description))])),
             ("upstreams", .object(upstreams.map { (key: $0.name, value: $0.json) })),
             ("routes", .array(routes.map(\.json))),
+            ("cluster", cluster?.redactedJSON ?? .null),
+        ])
+    }
+}
+
+extension ClusterConfig {
+    /// The Redis password is shown as `"[redacted]"` when set, like the admin token.
+    fileprivate var redactedJSON: JSONValue {
+        .object([
+            (
+                "redis",
+                .object([
+                    ("address", .string(redis.address.text)),
+                    ("password", redis.password == nil ? .null : .string("[redacted]")),
+                    ("db", .integer(redis.database)),
+                    ("timeoutMs", .integer(redis.timeoutMs)),
+                    ("replicasHint", .integer(redis.replicasHint)),
+                ])
+            )
         ])
     }
 }
@@ -187,6 +206,9 @@ extension RateLimitConfig {
             ("burst", .integer(burst)),
             ("key", .string(key.description)),
             ("dryRun", .bool(dryRun)),
+            ("scope", .string(scope.rawValue)),
+            // Only a cluster limit has a fallback (the decoder refuses it on a local one).
+            ("onBackendError", scope == .cluster ? .string(onBackendError.rawValue) : .null),
         ])
     }
 }

@@ -22,6 +22,13 @@ extension GatewayConfig {
         } else {
             lines.append("admin: disabled")
         }
+        if let redis = cluster?.redis {
+            // Never the password, like the admin token.
+            lines.append(
+                "cluster: redis \(redis.address.text) db \(redis.database), timeout \(redis.timeoutMs) ms,"
+                    + " \(redis.replicasHint) replica(s) assumed"
+                    + (redis.password == nil ? "" : " (password set)"))
+        }
         lines.append("routes:")
         for route in routes {
             lines.append("  \(route.name): \(route.matchSummary) -> \(route.targetSummary)")
@@ -81,6 +88,8 @@ extension RouteConfig {
             let rate = formatNumber(rateLimit.requestsPerSecond)
             parts.append(
                 "rate limit \(rate)/s burst \(rateLimit.burst) by \(rateLimit.key)"
+                    + (rateLimit.scope == .cluster
+                        ? " across the cluster (\(rateLimit.onBackendError) on Redis errors)" : "")
                     + (rateLimit.dryRun ? " (dry run)" : ""))
         }
         if !requestHeaders.isEmpty {

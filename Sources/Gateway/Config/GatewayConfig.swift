@@ -19,6 +19,8 @@ public struct GatewayConfig: Sendable, Equatable {
     public var upstreams: [UpstreamConfig]
     /// Routes in file order; at least one. The index of a route is its identity in a ``RouteTable``.
     public var routes: [RouteConfig]
+    /// The Redis of cluster-scoped rate limits; nil (the default) when none is used.
+    public var cluster: ClusterConfig?
     /// The SHA-256 of the file's bytes as 64 hex digits (what `sha256sum` prints), set by
     /// ``ConfigLoader/load(json:resolve:)``: `/stats` shows it so operators running several
     /// replicas see which file each one runs. Empty for a configuration built in code.
@@ -33,7 +35,8 @@ public struct GatewayConfig: Sendable, Equatable {
         timeouts: TimeoutsConfig = TimeoutsConfig(),
         accessLog: AccessLogConfig = AccessLogConfig(),
         upstreams: [UpstreamConfig] = [],
-        routes: [RouteConfig]
+        routes: [RouteConfig],
+        cluster: ClusterConfig? = nil
     ) {
         self.workers = workers
         self.listeners = listeners
@@ -43,6 +46,7 @@ public struct GatewayConfig: Sendable, Equatable {
         self.accessLog = accessLog
         self.upstreams = upstreams
         self.routes = routes
+        self.cluster = cluster
     }
 
     /// The position of the upstream called `name` in ``upstreams``, if there is one.

@@ -8,13 +8,19 @@ public struct RateLimitConfig: Sendable, Equatable {
     public var key: RateLimitKey
     /// Count what would be refused without refusing it; default false.
     public var dryRun: Bool
+    /// Where the buckets live; in this process by default.
+    public var scope: RateLimitScope
+    /// What a `cluster` limit does while Redis fails; `local` by default.
+    public var onBackendError: BackendErrorPolicy
 
     /// Creates a rate limit; `burst` defaults to `requestsPerSecond` rounded up (at least 1).
     public init(
         requestsPerSecond: Double = 100,
         burst: Int? = nil,
         key: RateLimitKey = .clientIP,
-        dryRun: Bool = false
+        dryRun: Bool = false,
+        scope: RateLimitScope = .local,
+        onBackendError: BackendErrorPolicy = .local
     ) {
         self.requestsPerSecond = requestsPerSecond
         // Clamped so that a rate beyond any validated value cannot trap the conversion.
@@ -22,7 +28,27 @@ public struct RateLimitConfig: Sendable, Equatable {
         self.burst = burst ?? Swift.max(1, roundedUp.isNaN ? 1 : Int(roundedUp))
         self.key = key
         self.dryRun = dryRun
+        self.scope = scope
+        self.onBackendError = onBackendError
     }
+}
+
+/// `rateLimit.scope`.
+public enum RateLimitScope: String, Sendable, Hashable, CaseIterable {
+    /// One exact limit per gateway process, shared by its workers.
+    case local
+    /// One limit for every process using the same `cluster.redis`.
+    case cluster
+}
+
+/// `rateLimit.onBackendError`: a cluster limit's requests while Redis fails.
+public enum BackendErrorPolicy: String, Sendable, Hashable, CaseIterable {
+    /// Each process limits alone at the limit divided by `cluster.redis.replicasHint`.
+    case local
+    /// Admit every request.
+    case open
+    /// Refuse with 503 and `Retry-After`.
+    case closed
 }
 
 /// What a rate-limit bucket is keyed on (`rateLimit.key`).

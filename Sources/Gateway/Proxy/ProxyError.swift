@@ -11,6 +11,8 @@ public struct ProxyError: Error, Sendable, Equatable {
         case uriTooLong
         case headersTooLarge
         case rateLimited
+        /// A cluster rate limit with `onBackendError: closed` while its Redis fails.
+        case rateLimitUnavailable
         case notImplemented
         case versionNotSupported
         case upstreamConnectFailed
@@ -43,7 +45,7 @@ public struct ProxyError: Error, Sendable, Equatable {
         case .notImplemented: return 501
         case .versionNotSupported: return 505
         case .upstreamConnectFailed, .upstreamReset, .upstreamBadResponse: return 502
-        case .noHealthyUpstream, .circuitOpen, .upstreamOverloaded: return 503
+        case .noHealthyUpstream, .circuitOpen, .upstreamOverloaded, .rateLimitUnavailable: return 503
         case .deadlineExceeded: return 504
         }
     }
@@ -85,6 +87,7 @@ extension ProxyError.Kind {
         case .uriTooLong: return "uri_too_long"
         case .headersTooLarge: return "headers_too_large"
         case .rateLimited: return "rate_limited"
+        case .rateLimitUnavailable: return "rate_limit_unavailable"
         case .notImplemented: return "not_implemented"
         case .versionNotSupported: return "version_not_supported"
         case .upstreamConnectFailed: return "upstream_connect_failed"

@@ -11,6 +11,9 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
     enum Phase {
         /// Waiting for (the rest of) a request head.
         case awaitingHead
+        /// A complete head waits (still in `input`) for a cluster rate limit's verdict from
+        /// Redis; nothing more is read meanwhile (`resumeAfterRateLimit`).
+        case awaitingRateLimit
         /// A request is being proxied.
         case exchanging
         /// The last response is being written; close when it is out.
@@ -160,7 +163,7 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
             exchange?.idleTimeout()
         case .closingAfterFlush:
             close()  // the client stopped reading the last response
-        case .closed:
+        case .awaitingRateLimit, .closed:
             break
         }
     }
@@ -200,7 +203,7 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
             case .closingAfterFlush:
                 if output.isEmpty { close() }
                 return
-            case .closed:
+            case .awaitingRateLimit, .closed:
                 return
             }
         }
@@ -240,6 +243,8 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
             exchange?.clientGone()
         case .closingAfterFlush, .closed:
             close()
+        case .awaitingRateLimit:
+            break  // not reading then; the request goes on once its verdict is in
         }
     }
 
@@ -431,6 +436,28 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
         let fromOverflow = min(excess, overflow.count)
         overflow.removeLast(fromOverflow)
         output.removeLast(excess - fromOverflow)
+    }
+
+    // MARK: Waiting for a cluster rate limit
+
+    /// The head just dispatched waits for Redis; its bytes stay in `input` until the verdict.
+    func parkForRateLimit() {
+        phase = .awaitingRateLimit
+    }
+
+    /// The verdict for the parked head (on this loop): the head is parsed and dispatched
+    /// again, taking `verdict` instead of asking the limiter (it was counted the first time,
+    /// and `startedAt` keeps its latency from its arrival). The head's fields lived in the
+    /// loop's shared field storage, which later heads have reused, hence the new parse.
+    func resumeAfterRateLimit(_ verdict: ClusterRateLimiter.Verdict, startedAt: Instant) {
+        guard phase == .awaitingRateLimit else { return }  // closed meanwhile
+        phase = .awaitingHead
+        worker.resumedRateLimits[ObjectIdentifier(self)] = ResumedRateLimit(
+            verdict: verdict, startedAt: startedAt)
+        drive()
+        // A head that no longer parses cannot happen (the same bytes parsed before), but the
+        // verdict must not outlive this turn.
+        worker.resumedRateLimits[ObjectIdentifier(self)] = nil
     }
 
     // MARK: The exchange's ends

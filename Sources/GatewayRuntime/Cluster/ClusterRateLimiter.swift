@@ -11,17 +11,51 @@ enum ClusterFallback: Sendable {
     case open
     /// Refuse with 503 and `Retry-After`.
     case closed
+
+    init(_ policy: BackendErrorPolicy, limit: RateLimitConfig, replicasHint: Int) {
+        switch policy {
+        case .local:
+            // Every replica limits alone at its share: together about the configured limit.
+            let share = Double(max(1, replicasHint))
+            let gcra = GCRA(
+                requestsPerSecond: limit.requestsPerSecond / share,
+                burst: max(1, Int((Double(limit.burst) / share).rounded(.up))))
+            self = .local(LocalRateLimitStore(gcra: gcra, global: limit.key == .global))
+        case .open:
+            self = .open
+        case .closed:
+            self = .closed
+        }
+    }
 }
 
 /// The shared Redis as every cluster limit of this process sees it: the breaker in front
 /// of it and the settings of its calls. One per process (and configuration generation).
 final class ClusterBackend: Sendable {
+    /// `cluster.redis` as configured; nil for a backend made by a test.
+    let config: RedisConfig?
     let timeoutNanoseconds: UInt64
     private let breaker: Mutex<BackendBreaker>
 
     init(timeoutNanoseconds: UInt64, breaker: BackendBreaker = BackendBreaker()) {
+        self.config = nil
         self.timeoutNanoseconds = timeoutNanoseconds
         self.breaker = Mutex(breaker)
+    }
+
+    init(config: RedisConfig) {
+        self.config = config
+        timeoutNanoseconds = UInt64(config.timeoutMs) * 1_000_000
+        breaker = Mutex(BackendBreaker())
+    }
+
+    /// How each loop connects (one `RedisConnection` per loop).
+    var connectionSettings: RedisConnection.Settings? {
+        config.map { config in
+            RedisConnection.Settings(
+                address: SocketAddress(config.address), password: config.password.map { Array($0.utf8) },
+                database: config.database, timeoutNanoseconds: timeoutNanoseconds)
+        }
     }
 
     /// Whether the fallback applies now.

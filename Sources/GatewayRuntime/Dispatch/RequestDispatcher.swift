@@ -48,8 +48,13 @@ final class RequestDispatcher {
         // or X-Forwarded-For.
         let named = ConnectionNames(of: head, bytes: bytes)
         let requestID = clientRequestID(head, bytes, named: named) ?? worker.newRequestID()
-        let startedAt = worker.loop.instant
-        worker.requestStarted()
+        // A head dispatched again after waiting for a cluster limit's verdict was counted
+        // (and its clock started) the first time.
+        let resumed =
+            worker.resumedRateLimits.isEmpty
+            ? nil : worker.resumedRateLimits.removeValue(forKey: ObjectIdentifier(client))
+        let startedAt = resumed?.startedAt ?? worker.loop.instant
+        if resumed == nil { worker.requestStarted() }
         var logDetails: RequestLogDetails?
         if worker.shared.accessLog.isEnabled {
             logDetails = RequestLogDetails(
@@ -102,14 +107,57 @@ final class RequestDispatcher {
             return
         }
         let route = snapshot.routes[routeIndex]
-        worker.routeMatched(route)
+        if resumed == nil { worker.routeMatched(route) }
         // Rate limiting comes first: a refused request costs no upstream work at all.
         var rateLimitDecision: RateLimitDecision?
         if let limitRef = route.rateLimitRef {
-            let decision = limitRef._withUnsafeGuaranteedRef { limit in
-                limit.store.decide(
-                    key: rateLimitKey(limit, head: head, bytes: bytes, client: client, named: named),
-                    at: startedAt)
+            let verdict: ClusterRateLimiter.Verdict
+            if let resumed {
+                verdict = resumed.verdict
+            } else if let cluster = limitRef.takeUnretainedValue().cluster {
+                let key = rateLimitKey(
+                    limitRef.takeUnretainedValue(), head: head, bytes: bytes, client: client, named: named)
+                let deadline = RequestDeadline.budget(
+                    routeTimeout: route.timeout, clientHeader: clientTimeout(head, bytes, named: named)
+                ).map { (startedAt + $0).nanoseconds }
+                if let connection = worker.redis {
+                    guard
+                        let decided = cluster.decide(
+                            key: key, on: worker.loop, connection: connection, deadline: deadline,
+                            resume: { [client] verdict in
+                                client.resumeAfterRateLimit(verdict, startedAt: startedAt)
+                            })
+                    else {
+                        // Parked until Redis answers (or the call fails over to the fallback).
+                        client.parkForRateLimit()
+                        return
+                    }
+                    verdict = decided
+                } else {
+                    // No connection made for this generation's backend (cannot happen: the
+                    // worker makes one when it adopts the snapshot); never park without one.
+                    verdict = cluster.fallbackVerdict(key: key, now: worker.loop.now)
+                }
+            } else {
+                verdict = .decided(
+                    limitRef._withUnsafeGuaranteedRef { limit in
+                        limit.store.decide(
+                            key: rateLimitKey(limit, head: head, bytes: bytes, client: client, named: named),
+                            at: startedAt)
+                    })
+            }
+            let decision: RateLimitDecision
+            switch verdict {
+            case .decided(let decided):
+                decision = decided
+            case .unavailable(let retryAfter):
+                var fields = HeadWriter(capacity: 32)
+                fields.field("Retry-After", decimal: retryAfter)
+                refuse(
+                    ProxyError(.rateLimitUnavailable, "the cluster rate limit cannot be checked now"),
+                    head: head,
+                    client: client, record: record(route), rateLimitFields: Array(fields.bytes))
+                return
             }
             if !decision.admitted {
                 worker.rateLimited(route)

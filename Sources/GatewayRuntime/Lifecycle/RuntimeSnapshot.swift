@@ -263,11 +263,15 @@ final class RuntimeSnapshot: Sendable {
     let statLayout: StatLayout
     /// Buffer size for every socket buffer: room for the largest head the limits allow.
     let bufferBytes: Int
+    /// The Redis of cluster rate limits (`cluster.redis`), kept across reloads that keep it.
+    let cluster: ClusterBackend?
 
     init(
         generation: Int, config: GatewayConfig, routeTable: RouteTable, routes: [RuntimeRoute],
-        upstreams: [RuntimeUpstream], listeners: [RuntimeListener], statLayout: StatLayout
+        upstreams: [RuntimeUpstream], listeners: [RuntimeListener], statLayout: StatLayout,
+        cluster: ClusterBackend? = nil
     ) {
+        self.cluster = cluster
         self.generation = generation
         self.config = config
         self.routeTable = routeTable

@@ -47,7 +47,12 @@ enum SnapshotBuilder {
         // Route state (the retry budget) carries over by name.
         let carriedRoutes = Dictionary(
             (previous?.routes ?? []).map { ($0.name, $0.state) }, uniquingKeysWith: { first, _ in first })
-        // A route keeps its buckets while its rateLimit stays the same.
+        // The Redis backend (its breaker) stays while cluster.redis stays the same.
+        let cluster: ClusterBackend? = config.cluster.map { cluster in
+            if let previous = previous?.cluster, previous.config == cluster.redis { return previous }
+            return ClusterBackend(config: cluster.redis)
+        }
+        // A route keeps its buckets while its rateLimit (and the backend) stays the same.
         let carriedLimits = Dictionary(
             (previous?.routes ?? []).compactMap { route in route.rateLimit.map { (route.name, $0) } },
             uniquingKeysWith: { first, _ in first })
@@ -71,16 +76,26 @@ enum SnapshotBuilder {
                 responseHeaders: HeaderRules(route.responseHeaders),
                 state: carriedRoutes[route.name] ?? RouteState(),
                 rateLimit: route.rateLimit.map { limit in
-                    let store: any RateLimitStore
-                    if let carried = carriedLimits[route.name], carried.config == limit {
-                        store = carried.store
-                    } else {
-                        let name = route.name
-                        store = LocalRateLimitStore(
-                            gcra: GCRA(requestsPerSecond: limit.requestsPerSecond, burst: limit.burst),
-                            global: limit.key == .global, onOverflow: { onRateLimitOverflow(name) })
+                    if let carried = carriedLimits[route.name], carried.config == limit,
+                        carried.cluster?.backend === cluster || carried.cluster == nil
+                    {
+                        return RuntimeRateLimit(
+                            route: route.name, config: limit, store: carried.store, cluster: carried.cluster)
                     }
-                    return RuntimeRateLimit(route: route.name, config: limit, store: store)
+                    let name = route.name
+                    let gcra = GCRA(requestsPerSecond: limit.requestsPerSecond, burst: limit.burst)
+                    let store = LocalRateLimitStore(
+                        gcra: gcra, global: limit.key == .global, onOverflow: { onRateLimitOverflow(name) })
+                    guard limit.scope == .cluster, let cluster else {
+                        return RuntimeRateLimit(route: route.name, config: limit, store: store, cluster: nil)
+                    }
+                    return RuntimeRateLimit(
+                        route: route.name, config: limit, store: store,
+                        cluster: ClusterRateLimiter(
+                            route: route.name, gcra: gcra, backend: cluster,
+                            fallback: ClusterFallback(
+                                limit.onBackendError, limit: limit,
+                                replicasHint: cluster.config?.replicasHint ?? 1)))
                 })
         }
         let listeners = config.listeners.map {
@@ -91,7 +106,7 @@ enum SnapshotBuilder {
         return RuntimeSnapshot(
             generation: generation, config: config, routeTable: RouteTable(routes: config.routes),
             routes: routes,
-            upstreams: upstreams, listeners: listeners, statLayout: layout)
+            upstreams: upstreams, listeners: listeners, statLayout: layout, cluster: cluster)
     }
 }
 

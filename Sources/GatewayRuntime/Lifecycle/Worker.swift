@@ -35,6 +35,14 @@ final class Worker {
     private var reportedDrained = false
     /// This loop's counters: plain integers, no atomics; the admin endpoint copies them.
     private(set) var stats: WorkerStats
+    /// This loop's connection to the Redis of cluster rate limits, for the backend it was
+    /// made for.
+    private(set) var redis: RedisConnection?
+    private var redisBackend: ClusterBackend?
+    /// Verdicts of cluster rate limits for requests that waited for Redis, by connection:
+    /// the request's head is dispatched again and takes its verdict here (see
+    /// `ClientConnection.resumeAfterRateLimit`). Empty but for the moment of a resume.
+    var resumedRateLimits: [ObjectIdentifier: ResumedRateLimit] = [:]
 
     init(index: Int, loop: EventLoop, shared: GatewayShared, snapshot: RuntimeSnapshot) {
         self.index = index
@@ -47,6 +55,16 @@ final class Worker {
         self.buffers = BufferPool(capacity: snapshot.bufferBytes, loop: loop)
         self.bufferPools[snapshot.bufferBytes] = buffers
         self.waiters = ConnectionWaiters(worker: self)
+        adoptCluster(snapshot.cluster)
+    }
+
+    /// One `RedisConnection` per loop for the generation's backend; a new backend (another
+    /// `cluster.redis`) gets a new connection, and the old one fails what it still waits for.
+    private func adoptCluster(_ backend: ClusterBackend?) {
+        guard backend !== redisBackend else { return }
+        redis?.close()
+        redisBackend = backend
+        redis = backend?.connectionSettings.map { RedisConnection(loop: loop, settings: $0) }
     }
 
     // MARK: Connections
@@ -216,6 +234,7 @@ final class Worker {
     ) {
         self.snapshot = snapshot
         dispatcher.adopt(snapshot)
+        adoptCluster(snapshot.cluster)
         stats.adopt(snapshot.statLayout)
         if buffers.capacity != snapshot.bufferBytes {
             let pool =
@@ -279,6 +298,7 @@ final class Worker {
         for client in Array(clients.values) { client.close() }
         pool.closeAll()
         dispatcher.close()
+        redis?.close()
     }
 
     /// Reports the worker drained once: its last client connection closed during a drain.

@@ -6,6 +6,8 @@ import HTTP1
 final class RuntimeRateLimit: Sendable {
     let config: RateLimitConfig
     let store: any RateLimitStore
+    /// The cluster-wide limiter when `scope` is `cluster` (then `store` is unused).
+    let cluster: ClusterRateLimiter?
     /// What the buckets are keyed on, without the header name (no reference to copy).
     let keyKind: KeyKind
     /// `config.dryRun`, read per request.
@@ -29,9 +31,10 @@ final class RuntimeRateLimit: Sendable {
     private static let refusalBodySuffix: StaticString = "\"}"
     static let refusal = ProxyError(.rateLimited, "the route's rate limit is reached")
 
-    init(route: String, config: RateLimitConfig, store: any RateLimitStore) {
+    init(route: String, config: RateLimitConfig, store: any RateLimitStore, cluster: ClusterRateLimiter?) {
         self.config = config
         self.store = store
+        self.cluster = cluster
         isDryRun = config.dryRun
         switch config.key {
         case .clientIP:

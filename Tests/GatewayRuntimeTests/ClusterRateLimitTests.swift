@@ -1,0 +1,148 @@
+import PorticoTesting
+import Testing
+
+/// Cluster rate limits end to end (docs/configuration.md, "Cluster rate limits"): real
+/// gateways, in process, sharing a real `redis-server`.
+@Suite(
+    .serialized, .timeLimit(.minutes(1)),
+    .enabled(if: RedisServer.isInstalled, "redis-server is not installed (apt-get install redis-server)"))
+struct ClusterRateLimitTests {
+    /// Two workers, one route limited to `burst` requests for the whole cluster (the refill is
+    /// too slow to matter during a test), and Redis at `redisPort`.
+    private func config(
+        _ upstream: FakeUpstream, redisPort: UInt16, burst: Int = 6, onBackendError: String = "closed",
+        replicasHint: Int = 1, timeoutMs: Int = 2000, redisExtra: String = ""
+    ) -> String {
+        """
+        {"workers":2,"listeners":[{"name":"http","address":"127.0.0.1:0"}],"accessLog":{"path":"off"},
+         "cluster":{"redis":{"address":"127.0.0.1:\(redisPort)","timeoutMs":\(timeoutMs),"replicasHint":\(replicasHint)\(redisExtra)}},
+         "upstreams":{"app":{"servers":[{"address":"\(upstream.address)"}]}},
+         "routes":[{"name":"api","match":{"pathPrefix":"/"},"upstream":"app",
+                    "rateLimit":{"requestsPerSecond":0.01,"burst":\(burst),"key":"global","scope":"cluster",
+                                 "onBackendError":"\(onBackendError)"}}]}
+        """
+    }
+
+    @Test func twoGatewaysShareOneLimit() throws {
+        let redis = try RedisServer()
+        let upstream = try FakeUpstream(handler: .echo)
+        let first = try GatewayHarness(config(upstream, redisPort: redis.port))
+        let second = try GatewayHarness(config(upstream, redisPort: redis.port))
+        var statuses: [Int] = []
+        for index in 0..<10 {
+            for gateway in [first, second] {
+                // New connections land on either worker; keep-alive ones stay on theirs.
+                let response = try TestClient.get(port: gateway.port, path: "/r\(index)")
+                statuses.append(response.status)
+                if response.status == 429 {
+                    #expect(response.header("Retry-After") != nil)
+                    #expect(response.header("RateLimit-Remaining") == "0")
+                    #expect(response.header("X-Gateway-Error") == "rate_limited")
+                } else {
+                    #expect(response.status == 200)
+                    #expect(response.header("RateLimit-Limit") == "6")
+                }
+            }
+        }
+        #expect(statuses.filter { $0 == 200 }.count == 6)
+        #expect(statuses.filter { $0 == 429 }.count == 14)
+        #expect(upstream.receivedRequests.count == 6)
+    }
+
+    /// Requests that wait for Redis keep their place: pipelined ones are answered in order.
+    @Test func pipelinedRequestsWaitingForRedisAreAnsweredInOrder() throws {
+        let redis = try RedisServer()
+        let upstream = try FakeUpstream(handler: .echo)
+        let gateway = try GatewayHarness(config(upstream, redisPort: redis.port, burst: 4))
+        let client = try gateway.client()
+        var batch: [UInt8] = []
+        for index in 0..<6 {
+            batch += Array("GET /p\(index) HTTP/1.1\r\nHost: test\r\n\r\n".utf8)
+        }
+        try client.send(batch)
+        var statuses: [Int] = []
+        for _ in 0..<6 { statuses.append(try client.readResponse().status) }
+        #expect(statuses == [200, 200, 200, 200, 429, 429])
+        #expect(upstream.receivedRequests.map(\.path) == ["/p0", "/p1", "/p2", "/p3"])
+    }
+
+    @Test func withRedisDownAClosedLimitAnswers503AndAnOpenOneAdmits() throws {
+        let redis = try RedisServer()
+        let upstream = try FakeUpstream(handler: .echo)
+        let closed = try GatewayHarness(config(upstream, redisPort: redis.port, onBackendError: "closed"))
+        let open = try GatewayHarness(config(upstream, redisPort: redis.port, onBackendError: "open"))
+        try redis.kill()
+        for _ in 0..<8 {
+            let refused = try TestClient.get(port: closed.port, path: "/c")
+            #expect(refused.status == 503)
+            #expect(refused.header("X-Gateway-Error") == "rate_limit_unavailable")
+            #expect(refused.header("Retry-After") == "1")
+            #expect(try TestClient.get(port: open.port, path: "/o").status == 200)
+        }
+    }
+
+    /// While Redis fails, `local` limits each gateway at its share of the limit
+    /// (burst 6 ÷ replicasHint 2 = 3), and never answers 5xx.
+    @Test func withRedisDownALocalFallbackLimitsEachGatewayAtItsShare() throws {
+        let redis = try RedisServer()
+        let upstream = try FakeUpstream(handler: .echo)
+        let gateway = try GatewayHarness(
+            config(upstream, redisPort: redis.port, onBackendError: "local", replicasHint: 2))
+        try redis.kill()
+        let statuses = try (0..<8).map { _ in try TestClient.get(port: gateway.port, path: "/l").status }
+        #expect(statuses.filter { $0 == 200 }.count == 3)
+        #expect(statuses.allSatisfy { $0 == 200 || $0 == 429 })
+    }
+
+    /// The gateway authenticates and selects `db` before its first script call; a refused
+    /// password is a backend error like any other.
+    @Test func thePasswordAndDatabaseAreUsed() throws {
+        let redis = try RedisServer(password: "pass word")
+        let upstream = try FakeUpstream(handler: .echo)
+        let gateway = try GatewayHarness(
+            config(upstream, redisPort: redis.port, burst: 2, redisExtra: #","password":"pass word","db":3"#))
+        let statuses = try (0..<3).map { _ in try TestClient.get(port: gateway.port, path: "/d").status }
+        #expect(statuses == [200, 200, 429])
+        let client = try TestClient(port: redis.port)
+        try client.send(Array("AUTH \"pass word\"\r\nSELECT 3\r\nDBSIZE\r\n".utf8))
+        #expect(try readLine(client) == "+OK")
+        #expect(try readLine(client) == "+OK")
+        #expect(try readLine(client) == ":1")
+        let wrong = try GatewayHarness(
+            config(upstream, redisPort: redis.port, redisExtra: #","password":"wrong""#))
+        #expect(try TestClient.get(port: wrong.port, path: "/w").status == 503)
+    }
+
+    /// A Redis that accepts and never answers costs a request `timeoutMs`, then the fallback.
+    @Test func aHungRedisCostsAtMostTimeoutMs() throws {
+        let redis = try RedisServer()
+        let upstream = try FakeUpstream(handler: .echo)
+        let gateway = try GatewayHarness(config(upstream, redisPort: redis.port, timeoutMs: 100))
+        #expect(try TestClient.get(port: gateway.port, path: "/h").status == 200)
+        try redis.pause()
+        defer { try? redis.resume() }
+        let response = try TestClient.get(port: gateway.port, path: "/h")
+        #expect(response.status == 503)
+        #expect(response.header("X-Gateway-Error") == "rate_limit_unavailable")
+    }
+
+    /// One RESP line without its CRLF.
+    private func readLine(_ client: TestClient) throws -> String {
+        var line: [UInt8] = []
+        while !line.suffix(2).elementsEqual([13, 10]) { line += try client.readBytes(count: 1) }
+        return String(decoding: line.dropLast(2), as: UTF8.self)
+    }
+
+    @Test func aReloadToAnotherRedisUsesItsBuckets() throws {
+        let redis = try RedisServer()
+        let other = try RedisServer()
+        let upstream = try FakeUpstream(handler: .echo)
+        let gateway = try GatewayHarness(config(upstream, redisPort: redis.port, burst: 2))
+        let before = try (0..<3).map { _ in try TestClient.get(port: gateway.port, path: "/a").status }
+        #expect(before == [200, 200, 429])
+        let outcome = try gateway.reload(config(upstream, redisPort: other.port, burst: 2))
+        #expect(outcome.changes.contains("cluster.redis changed: 127.0.0.1:\(other.port)"))
+        let after = try (0..<3).map { _ in try TestClient.get(port: gateway.port, path: "/b").status }
+        #expect(after == [200, 200, 429])
+    }
+}
