@@ -11,14 +11,16 @@ struct ClusterRateLimitTests {
     /// too slow to matter during a test), and Redis at `redisPort`.
     private func config(
         _ upstream: FakeUpstream, redisPort: UInt16, burst: Int = 6, onBackendError: String = "closed",
-        replicasHint: Int = 1, timeoutMs: Int = 2000, redisExtra: String = ""
+        replicasHint: Int = 1, timeoutMs: Int = 2000, redisExtra: String = "", admin: Bool = false,
+        key: String = "global"
     ) -> String {
         """
         {"workers":2,"listeners":[{"name":"http","address":"127.0.0.1:0"}],"accessLog":{"path":"off"},
+         \(admin ? #""admin":{"address":"127.0.0.1:0"},"# : "")
          "cluster":{"redis":{"address":"127.0.0.1:\(redisPort)","timeoutMs":\(timeoutMs),"replicasHint":\(replicasHint)\(redisExtra)}},
          "upstreams":{"app":{"servers":[{"address":"\(upstream.address)"}]}},
          "routes":[{"name":"api","match":{"pathPrefix":"/"},"upstream":"app",
-                    "rateLimit":{"requestsPerSecond":0.01,"burst":\(burst),"key":"global","scope":"cluster",
+                    "rateLimit":{"requestsPerSecond":0.01,"burst":\(burst),"key":"\(key)","scope":"cluster",
                                  "onBackendError":"\(onBackendError)"}}]}
         """
     }
@@ -124,6 +126,46 @@ struct ClusterRateLimitTests {
         let response = try TestClient.get(port: gateway.port, path: "/h")
         #expect(response.status == 503)
         #expect(response.header("X-Gateway-Error") == "rate_limit_unavailable")
+    }
+
+    /// `/stats` and `/metrics` show the decisions by result, the Redis calls and errors, and
+    /// whether the fallback is active.
+    @Test func statsShowDecisionsRedisCallsAndTheFallback() throws {
+        let redis = try RedisServer()
+        let upstream = try FakeUpstream(handler: .echo)
+        let gateway = try GatewayHarness(
+            config(upstream, redisPort: redis.port, burst: 3, admin: true, key: "header:X-Key"))
+        for _ in 0..<5 { _ = try TestClient.get(port: gateway.port, path: "/s", headers: [("X-Key", "a")]) }
+        var stats = try gateway.adminClient().request(path: "/stats").json()
+        var route = try #require(stats["cluster"]?["routes"]?["api"])
+        #expect(route["admitted"]?.intValue == 3)
+        #expect(route["refused"]?.intValue == 2)
+        #expect(stats["cluster"]?["fallbackActive"]?.boolValue == false)
+        // One call per admission of a quiet key and one refused (the last refusal is cached),
+        // plus the EVAL after the first EVALSHA met an empty script cache.
+        #expect(stats["cluster"]?["redis"]?["operations"]?.intValue == 5)
+        #expect(stats["cluster"]?["redis"]?["errors"]?["connection"]?.intValue == 0)
+        #expect((stats["cluster"]?["redis"]?["latencyMs"]?["max"]?.doubleValue ?? 0) > 0)
+
+        try redis.kill()
+        // Another key: key "a" is still refused from the deny cache, without Redis.
+        for _ in 0..<4 {
+            #expect(
+                try TestClient.get(port: gateway.port, path: "/s", headers: [("X-Key", "b")]).status == 503)
+        }
+        stats = try gateway.adminClient().request(path: "/stats").json()
+        route = try #require(stats["cluster"]?["routes"]?["api"])
+        #expect(route["unavailable"]?.intValue == 4)
+        #expect(stats["cluster"]?["fallbackActive"]?.boolValue == true)
+        #expect((stats["cluster"]?["redis"]?["errors"]?["connection"]?.intValue ?? 0) >= 3)
+        let metrics = try PrometheusText(try gateway.adminClient().request(path: "/metrics").bodyString)
+        #expect(metrics.value("portico_cluster_fallback_active", [:]) == 1)
+        #expect(
+            metrics.value("portico_rate_limit_decisions_total", ["route": "api", "result": "admitted"]) == 3)
+        #expect(
+            metrics.value("portico_rate_limit_decisions_total", ["route": "api", "result": "unavailable"])
+                == 4)
+        #expect(metrics.value("portico_cluster_redis_operations_total", [:]) != nil)
     }
 
     /// One RESP line without its CRLF.

@@ -21,7 +21,7 @@ import Testing
             + #""upstreams":{"users":{"requests":100,"failures":3,"pending":0,"#
             + #""servers":{"127.0.0.1:9001":{"healthy":true,"circuit":"closed","#
             + #""activeRequests":0,"activeConnections":1,"idleConnections":4,"#
-            + #""requests":50,"failures":1,"staleReuses":0}}}}}"#
+            + #""requests":50,"failures":1,"staleReuses":0}}}},"cluster":null}"#
         #expect(render(StatsReportFixtures.specExample()) == expected)
     }
 
@@ -31,7 +31,7 @@ import Testing
             + #""config":{"generation":0,"loadedAt":"","sha256":"","reloads":{"succeeded":0,"failed":0},"#
             + #""lastError":null},"connections":{"active":0,"accepted":0,"rejected":0},"#
             + #""accessLog":{"written":0,"dropped":0},"requests":{"total":0,"active":0},"#
-            + #""routes":{},"upstreams":{}}"#
+            + #""routes":{},"upstreams":{},"cluster":null}"#
         #expect(render(StatsReport(version: "x")) == expected)
     }
 

@@ -90,6 +90,34 @@ public enum StatCatalog: CaseIterable, Sendable {
     /// Requests sent again on a new connection because their pooled one had been closed by
     /// the server.
     case serverStaleReuses
+    /// The cluster rate limits' block.
+    case cluster
+    /// Whether every cluster limit applies its fallback (Redis failing).
+    case clusterFallbackActive
+    /// The block about Redis.
+    case clusterRedis
+    /// Calls sent to Redis.
+    case clusterRedisOperations
+    /// Failed calls to Redis by kind.
+    case clusterRedisErrors
+    /// Round trips of answered calls to Redis.
+    case clusterRedisLatency
+    /// The per-route block of cluster limits.
+    case clusterRoutes
+    /// Cluster limit decisions by route and result.
+    case clusterDecisions
+    /// Admitted by Redis or a lease.
+    case clusterAdmitted
+    /// Refused by Redis or the deny cache.
+    case clusterRefused
+    /// Admitted by the fallback.
+    case clusterFallbackAdmitted
+    /// Refused by the `local` fallback.
+    case clusterFallbackRefused
+    /// Refused with 503 by the `closed` fallback.
+    case clusterUnavailable
+    /// Leased tokens that expired unused.
+    case clusterLeaseTokensExpired
 
     /// The latency percentiles reported under `latencyMs`, with their keys.
     public static let recentLatencyPercentiles: [(key: String, percentile: Double)] = [
@@ -145,6 +173,20 @@ public enum StatCatalog: CaseIterable, Sendable {
         case .serverRequests: "requests"
         case .serverFailures: "failures"
         case .serverStaleReuses: "staleReuses"
+        case .cluster: "cluster"
+        case .clusterFallbackActive: "fallbackActive"
+        case .clusterRedis: "redis"
+        case .clusterRedisOperations: "operations"
+        case .clusterRedisErrors: "errors"
+        case .clusterRedisLatency: "latencyMs"
+        case .clusterRoutes: "routes"
+        case .clusterDecisions: nil
+        case .clusterAdmitted: "admitted"
+        case .clusterRefused: "refused"
+        case .clusterFallbackAdmitted: "fallbackAdmitted"
+        case .clusterFallbackRefused: "fallbackRefused"
+        case .clusterUnavailable: "unavailable"
+        case .clusterLeaseTokensExpired: "leaseTokensExpired"
         }
     }
 
@@ -155,6 +197,11 @@ public enum StatCatalog: CaseIterable, Sendable {
         case .reloadsFailed: "failure"
         case .accessLogWritten: "written"
         case .accessLogDropped: "dropped"
+        case .clusterAdmitted: "admitted"
+        case .clusterRefused: "refused"
+        case .clusterFallbackAdmitted: "fallback_admitted"
+        case .clusterFallbackRefused: "fallback_refused"
+        case .clusterUnavailable: "unavailable"
         default: nil
         }
     }
@@ -265,9 +312,41 @@ public enum StatCatalog: CaseIterable, Sendable {
                 name: "portico_circuit_open",
                 help: "1 while the server's circuit breaker is open and not yet half-open.", type: .gauge,
                 labels: ["upstream", "server"])
+        case .clusterFallbackActive:
+            MetricDescriptor(
+                name: "portico_cluster_fallback_active",
+                help: "1 while Redis is considered down and cluster rate limits apply their fallback.",
+                type: .gauge)
+        case .clusterRedisOperations:
+            MetricDescriptor(
+                name: "portico_cluster_redis_operations_total",
+                help: "Calls sent to the Redis of cluster rate limits.", type: .counter)
+        case .clusterRedisErrors:
+            MetricDescriptor(
+                name: "portico_cluster_redis_errors_total", help: "Failed calls to Redis by kind.",
+                type: .counter,
+                labels: ["kind"])
+        case .clusterRedisLatency:
+            MetricDescriptor(
+                name: "portico_cluster_redis_latency_seconds",
+                help: "Round trips of answered calls to Redis.",
+                type: .histogram)
+        case .clusterDecisions:
+            MetricDescriptor(
+                name: "portico_rate_limit_decisions_total",
+                help: "Decisions of cluster rate limits by route and result.", type: .counter,
+                labels: ["route", "result"])
+        case .clusterLeaseTokensExpired:
+            MetricDescriptor(
+                name: "portico_cluster_lease_tokens_expired_total",
+                help: "Leased tokens that expired unused.",
+                type: .counter, labels: ["route"])
         case .version, .config, .configLoadedAt, .reloadsSucceeded, .reloadsFailed, .configLastError,
             .connections, .accessLogWritten, .accessLogDropped, .requests, .requestsTotal, .routes,
-            .routeRequests, .recentLatency, .upstreams, .upstreamRequests, .upstreamFailures, .servers:
+            .routeRequests, .recentLatency, .upstreams, .upstreamRequests, .upstreamFailures, .servers,
+            .cluster, .clusterRedis, .clusterRoutes, .clusterAdmitted, .clusterRefused,
+            .clusterFallbackAdmitted,
+            .clusterFallbackRefused, .clusterUnavailable:
             nil
         }
     }

@@ -31,8 +31,43 @@ extension StatsReport {
             write(upstream, to: &json)
         }
         json.endObject()
+        if let cluster {
+            write(cluster, to: &json)
+        } else {
+            json.field(.cluster, nil as String?)
+        }
         json.endObject()
         return json.output
+    }
+
+    private func write(_ cluster: Cluster, to json: inout StatsJSONWriter) {
+        json.beginObject(.cluster)
+        json.field(.clusterFallbackActive, cluster.fallbackActive)
+        json.beginObject(.clusterRedis)
+        json.field(.clusterRedisOperations, cluster.redisOperations)
+        json.beginObject(.clusterRedisErrors)
+        for (kind, count) in cluster.redisErrors { json.field(named: kind, count) }
+        json.endObject()
+        json.beginObject(.clusterRedisLatency)
+        for (key, percentile) in StatCatalog.recentLatencyPercentiles {
+            json.field(named: key, decimal: cluster.redisLatency.percentile(percentile))
+        }
+        json.field(named: StatCatalog.recentLatencyMaxKey, decimal: cluster.redisLatency.max)
+        json.endObject()
+        json.endObject()
+        json.beginObject(.clusterRoutes)
+        for route in cluster.routes {
+            json.beginObject(named: route.name)
+            json.field(.clusterAdmitted, route.admitted)
+            json.field(.clusterRefused, route.refused)
+            json.field(.clusterFallbackAdmitted, route.fallbackAdmitted)
+            json.field(.clusterFallbackRefused, route.fallbackRefused)
+            json.field(.clusterUnavailable, route.unavailable)
+            json.field(.clusterLeaseTokensExpired, route.leaseTokensExpired)
+            json.endObject()
+        }
+        json.endObject()
+        json.endObject()
     }
 
     private func writeConfig(to json: inout StatsJSONWriter) {

@@ -84,9 +84,34 @@ extension StatsReport {
             forEachServer { text.sample(metric, $0, $1.failures) }
         case .serverStaleReuses:
             forEachServer { text.sample(metric, $0, $1.staleReuses) }
+        case .clusterFallbackActive:
+            text.sample(metric, [], cluster?.fallbackActive == true ? 1 : 0)
+        case .clusterRedisOperations:
+            text.sample(metric, [], cluster?.redisOperations ?? 0)
+        case .clusterRedisErrors:
+            for (kind, count) in cluster?.redisErrors ?? [] { text.sample(metric, [kind], count) }
+        case .clusterRedisLatency:
+            text.histogram(
+                metric, [], cluster?.redisLatency ?? LatencyHistogram(),
+                bounds: Self.redisLatencyBucketsSeconds)
+        case .clusterDecisions:
+            for route in cluster?.routes ?? [] {
+                text.sample(metric, [route.name, Self.result(.clusterAdmitted)], route.admitted)
+                text.sample(metric, [route.name, Self.result(.clusterRefused)], route.refused)
+                text.sample(
+                    metric, [route.name, Self.result(.clusterFallbackAdmitted)], route.fallbackAdmitted)
+                text.sample(
+                    metric, [route.name, Self.result(.clusterFallbackRefused)], route.fallbackRefused)
+                text.sample(metric, [route.name, Self.result(.clusterUnavailable)], route.unavailable)
+            }
+        case .clusterLeaseTokensExpired:
+            for route in cluster?.routes ?? [] { text.sample(metric, [route.name], route.leaseTokensExpired) }
         case .version, .config, .configLoadedAt, .reloadsSucceeded, .reloadsFailed, .configLastError,
             .connections, .accessLogWritten, .accessLogDropped, .requests, .requestsTotal, .routes,
-            .routeRequests, .recentLatency, .upstreams, .upstreamRequests, .upstreamFailures, .servers:
+            .routeRequests, .recentLatency, .upstreams, .upstreamRequests, .upstreamFailures, .servers,
+            .cluster, .clusterRedis, .clusterRoutes, .clusterAdmitted, .clusterRefused,
+            .clusterFallbackAdmitted,
+            .clusterFallbackRefused, .clusterUnavailable:
             // Only in /stats; the catalog gives them no family.
             break
         }
@@ -100,6 +125,12 @@ extension StatsReport {
             }
         }
     }
+
+    /// Redis answers in well under a millisecond on a healthy network: finer buckets than
+    /// the request durations'.
+    static let redisLatencyBucketsSeconds: [Double] = [
+        0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, .infinity,
+    ]
 
     private static func result(_ stat: StatCatalog) -> String {
         guard let label = stat.resultLabel else {

@@ -33,6 +33,41 @@ public struct StatsReport: Sendable {
         case halfOpen = "half_open"
     }
 
+    /// The cluster rate limits' block (docs/operations.md, "/stats"); nil without `cluster`.
+    public struct Cluster: Sendable {
+        /// Whether Redis is considered down and every cluster limit applies its fallback.
+        public var fallbackActive = false
+        /// Calls sent to Redis (script calls, `EVAL` after `NOSCRIPT` included).
+        public var redisOperations: UInt64 = 0
+        /// Failed calls by kind (`ClusterBackendError`'s raw values), in that order.
+        public var redisErrors: [(kind: String, count: UInt64)] = []
+        /// Round trips of answered calls.
+        public var redisLatency = LatencyHistogram()
+        /// One line per route with a cluster limit.
+        public var routes: [ClusterRoute] = []
+
+        public init() {}
+    }
+
+    /// A cluster-limited route's decisions.
+    public struct ClusterRoute: Sendable {
+        public var name: String
+        /// Decided by Redis (or a lease of its tokens).
+        public var admitted: UInt64 = 0
+        public var refused: UInt64 = 0
+        /// Decided by the fallback while Redis failed.
+        public var fallbackAdmitted: UInt64 = 0
+        public var fallbackRefused: UInt64 = 0
+        /// Refused with 503 by `onBackendError: closed`.
+        public var unavailable: UInt64 = 0
+        /// Leased tokens that expired unused.
+        public var leaseTokensExpired: UInt64 = 0
+
+        public init(name: String) {
+            self.name = name
+        }
+    }
+
     /// One route's line.
     public struct Route: Sendable {
         /// The route's name.
@@ -162,6 +197,8 @@ public struct StatsReport: Sendable {
     public var routes: [Route] = []
     /// Upstreams in configuration order.
     public var upstreams: [Upstream] = []
+    /// Cluster rate limits; nil when the configuration has no `cluster`.
+    public var cluster: Cluster?
     /// The `le` bounds of the Prometheus duration histogram, ascending, in seconds.
     public var durationBucketsSeconds: [Double] = LatencyHistogram.defaultUpperBoundsSeconds
 

@@ -62,6 +62,7 @@ enum DashboardPage {
           <span class="fact">connections <b id="connections">–</b></span>
           <span class="fact">requests <b id="requests">–</b></span>
           <span class="fact">access log <b id="accesslog">–</b></span>
+          <span class="fact" id="clusterfact" hidden>cluster limits <b id="cluster">–</b></span>
           <form id="login"><span>Admin token:</span><input id="token" type="password" autocomplete="off"><button>Use</button></form>
           <span id="status" class="muted">connecting…</span>
         </header>
@@ -161,6 +162,22 @@ enum DashboardPage {
             number(stats.connections.accepted) + " accepted, " + number(stats.connections.rejected) + " rejected";
           $("requests").textContent = number(stats.requests.total) + " total, " + number(stats.requests.active) + " active";
           $("accesslog").textContent = number(stats.accessLog.written) + " written, " + number(stats.accessLog.dropped) + " dropped";
+          // Cluster rate limits: whether Redis answers (else every cluster limit is on its
+          // fallback), its calls and failed calls, and the decisions of every cluster route.
+          $("clusterfact").hidden = !stats.cluster;
+          if (stats.cluster) {
+            const c = stats.cluster;
+            const errors = Object.values(c.redis.errors).reduce((a, b) => a + b, 0);
+            let admitted = 0, refused = 0, fallback = 0;
+            for (const r of Object.values(c.routes)) {
+              admitted += r.admitted; refused += r.refused;
+              fallback += r.fallbackAdmitted + r.fallbackRefused + r.unavailable;
+            }
+            $("cluster").textContent = (c.fallbackActive ? "FALLBACK (Redis failing)" : "Redis ok") + ", " +
+              number(c.redis.operations) + " calls (" + number(errors) + " failed, p99 " + ms(c.redis.latencyMs.p99) + "), " +
+              number(admitted) + " admitted, " + number(refused) + " refused, " + number(fallback) + " by the fallback";
+            $("cluster").className = c.fallbackActive ? "error" : "";
+          }
 
           const routes = $("routes");
           const routeRows = [];

@@ -66,6 +66,16 @@ enum StatsCollector {
         report.process.connectionsRejected = UInt64(shared.rejectedConnections.load(ordering: .relaxed))
         report.accessLogWritten = UInt64(shared.accessLog.written.load(ordering: .relaxed))
         report.accessLogDropped = UInt64(shared.accessLog.dropped.load(ordering: .relaxed))
+        report.cluster = snapshot.cluster.map { backend in
+            let counters = backend.counters
+            var cluster = StatsReport.Cluster()
+            cluster.fallbackActive = counters.breaker.isOpen
+            cluster.redisOperations = counters.operations
+            cluster.redisErrors = zip(ClusterBackendError.allCases, counters.errors).map { ($0.rawValue, $1) }
+            cluster.redisLatency = counters.latency
+            cluster.routes = snapshot.routes.compactMap { $0.rateLimit?.cluster?.report }
+            return cluster
+        }
         report.routes = snapshot.routes.map { route in
             StatsReport.Route(name: route.name, counters: merged.routes[route.statSlot], at: now)
         }

@@ -35,19 +35,31 @@ final class ClusterBackend: Sendable {
     /// `cluster.redis` as configured; nil for a backend made by a test.
     let config: RedisConfig?
     let timeoutNanoseconds: UInt64
-    private let breaker: Mutex<BackendBreaker>
+    /// The breaker and the counters `/stats` shows, under one lock: taken once per call to
+    /// Redis (at most one per leased batch of admissions), never per admission.
+    private let state: Mutex<State>
+
+    struct State: Sendable {
+        var breaker: BackendBreaker
+        var operations: UInt64 = 0
+        var errors = [UInt64](repeating: 0, count: ClusterBackendError.allCases.count)
+        var latency = LatencyHistogram()
+    }
 
     init(timeoutNanoseconds: UInt64, breaker: BackendBreaker = BackendBreaker()) {
         self.config = nil
         self.timeoutNanoseconds = timeoutNanoseconds
-        self.breaker = Mutex(breaker)
+        self.state = Mutex(State(breaker: breaker))
     }
 
     init(config: RedisConfig) {
         self.config = config
         timeoutNanoseconds = UInt64(config.timeoutMs) * 1_000_000
-        breaker = Mutex(BackendBreaker())
+        state = Mutex(State(breaker: BackendBreaker()))
     }
+
+    /// A copy of the counters, for `/stats`.
+    var counters: State { state.withLock { $0 } }
 
     /// How each loop connects (one `RedisConnection` per loop).
     var connectionSettings: RedisConnection.Settings? {
@@ -59,11 +71,25 @@ final class ClusterBackend: Sendable {
     }
 
     /// Whether the fallback applies now.
-    var isFallbackActive: Bool { breaker.withLock { $0.isOpen } }
+    var isFallbackActive: Bool { state.withLock { $0.breaker.isOpen } }
 
-    func allowsCall(now: UInt64) -> Bool { breaker.withLock { $0.allowsCall(now: now) } }
-    func callSucceeded() { breaker.withLock { $0.callSucceeded() } }
-    func callFailed(now: UInt64) { breaker.withLock { _ = $0.callFailed(now: now) } }
+    func allowsCall(now: UInt64) -> Bool { state.withLock { $0.breaker.allowsCall(now: now) } }
+
+    func callSent() { state.withLock { $0.operations += 1 } }
+
+    func callSucceeded(roundTripNanoseconds: UInt64) {
+        state.withLock { state in
+            state.breaker.callSucceeded()
+            state.latency.record(nanoseconds: roundTripNanoseconds)
+        }
+    }
+
+    func callFailed(_ kind: ClusterBackendError, now: UInt64) {
+        state.withLock { state in
+            _ = state.breaker.callFailed(now: now)
+            state.errors[ClusterBackendError.allCases.firstIndex(of: kind)!] += 1
+        }
+    }
 }
 
 /// One route's cluster-wide rate limit in this process (docs/configuration.md, "Cluster
@@ -102,6 +128,32 @@ final class ClusterRateLimiter: Sendable {
     let backend: ClusterBackend
     let fallback: ClusterFallback
     let leases: ClusterLeaseTable<Waiter>
+    /// Decisions by result, in `StatsReport.ClusterRoute`'s order: admitted, refused,
+    /// fallback admitted, fallback refused, unavailable.
+    private let decisions: InlineArray<5, Atomic<UInt64>> = InlineArray { _ in Atomic(0) }
+
+    /// What `/stats` shows of this route.
+    var report: StatsReport.ClusterRoute {
+        var line = StatsReport.ClusterRoute(name: route)
+        line.admitted = decisions[0].load(ordering: .relaxed)
+        line.refused = decisions[1].load(ordering: .relaxed)
+        line.fallbackAdmitted = decisions[2].load(ordering: .relaxed)
+        line.fallbackRefused = decisions[3].load(ordering: .relaxed)
+        line.unavailable = decisions[4].load(ordering: .relaxed)
+        line.leaseTokensExpired = UInt64(leases.expiredUnusedTokens)
+        return line
+    }
+
+    /// Counts `verdict` (from Redis or a lease, or from the fallback) and returns it.
+    private func counted(_ verdict: Verdict, fallback: Bool) -> Verdict {
+        let slot: Int
+        switch verdict {
+        case .decided(let decision): slot = (fallback ? 2 : 0) + (decision.admitted ? 0 : 1)
+        case .unavailable: slot = 4
+        }
+        decisions[slot].add(1, ordering: .relaxed)
+        return verdict
+    }
 
     init(route: String, gcra: GCRA, backend: ClusterBackend, fallback: ClusterFallback) {
         self.route = route
@@ -121,14 +173,14 @@ final class ClusterRateLimiter: Sendable {
         let now = loop.now
         switch leases.take(key: key, now: now, waiter: Waiter(loop: loop, key: key, resume: resume)) {
         case .admitted(let decision), .refused(let decision):
-            return .decided(decision)
+            return counted(.decided(decision), fallback: false)
         case .admittedAndRefill(let decision, let bucket, let tokens):
             if backend.allowsCall(now: now) {
                 ask(bucket, tokens: tokens, on: loop, connection: connection, deadline: nil)
             } else {
                 resumeWithFallback(leases.failed(key: bucket), now: now)
             }
-            return .decided(decision)
+            return counted(.decided(decision), fallback: false)
         case .ask(let bucket, let tokens):
             guard backend.allowsCall(now: now) else {
                 // Redis is not asked while the breaker is open: this request (the one waiter,
@@ -145,19 +197,21 @@ final class ClusterRateLimiter: Sendable {
         }
     }
 
-    /// The fallback's verdict for one request.
+    /// The fallback's verdict for one request (counted as the fallback's).
     func fallbackVerdict(key: UInt64, now: UInt64) -> Verdict {
+        let verdict: Verdict
         switch fallback {
         case .local(let store):
-            return .decided(store.decide(key: key, at: Instant(nanoseconds: now)))
+            verdict = .decided(store.decide(key: key, at: Instant(nanoseconds: now)))
         case .open:
-            return .decided(
+            verdict = .decided(
                 RateLimitDecision(
                     admitted: true, remaining: gcra.burst - 1, resetNanoseconds: gcra.interval,
                     retryAfterNanoseconds: 0))
         case .closed:
-            return .unavailable(retryAfterSeconds: 1)
+            verdict = .unavailable(retryAfterSeconds: 1)
         }
+        return counted(verdict, fallback: true)
     }
 
     // MARK: Calls to Redis
@@ -173,6 +227,8 @@ final class ClusterRateLimiter: Sendable {
             : ClusterGCRAScript.cachedCall(key: key, gcra, wanted: tokens)
         var timeout = backend.timeoutNanoseconds
         if let deadline { timeout = min(timeout, deadline > loop.now ? deadline - loop.now : 0) }
+        backend.callSent()
+        let sentAt = loop.now
         connection.send(call, timeoutNanoseconds: max(1, timeout)) { [self] result in
             let now = loop.now
             let reply: ClusterReply
@@ -184,10 +240,11 @@ final class ClusterRateLimiter: Sendable {
             }
             switch reply {
             case .grant(let grant):
-                backend.callSucceeded()
+                backend.callSucceeded(roundTripNanoseconds: now &- sentAt)
                 let resolution = leases.granted(grant, asked: tokens, key: bucket, now: now)
-                for (waiter, decision) in resolution.admitted { waiter.deliver(.decided(decision)) }
-                for (waiter, decision) in resolution.refused { waiter.deliver(.decided(decision)) }
+                for (waiter, decision) in resolution.admitted + resolution.refused {
+                    waiter.deliver(counted(.decided(decision), fallback: false))
+                }
                 if let again = resolution.askAgain {
                     if backend.allowsCall(now: now) {
                         ask(bucket, tokens: again, on: loop, connection: connection, deadline: nil)
@@ -201,8 +258,11 @@ final class ClusterRateLimiter: Sendable {
                 ask(
                     bucket, tokens: tokens, on: loop, connection: connection, deadline: deadline,
                     scriptSent: true)
-            case .scriptMissing, .failed:
-                backend.callFailed(now: now)
+            case .scriptMissing:
+                backend.callFailed(.reply, now: now)
+                resumeWithFallback(leases.failed(key: bucket), now: now)
+            case .failed(let kind):
+                backend.callFailed(kind, now: now)
                 resumeWithFallback(leases.failed(key: bucket), now: now)
             }
         }
