@@ -12,12 +12,12 @@ struct ClusterRateLimitTests {
     private func config(
         _ upstream: FakeUpstream, redisPort: UInt16, burst: Int = 6, onBackendError: String = "closed",
         replicasHint: Int = 1, timeoutMs: Int = 2000, redisExtra: String = "", admin: Bool = false,
-        key: String = "global"
+        key: String = "global", redisAddress: String? = nil
     ) -> String {
         """
         {"workers":2,"listeners":[{"name":"http","address":"127.0.0.1:0"}],"accessLog":{"path":"off"},
          \(admin ? #""admin":{"address":"127.0.0.1:0"},"# : "")
-         "cluster":{"redis":{"address":"127.0.0.1:\(redisPort)","timeoutMs":\(timeoutMs),"replicasHint":\(replicasHint)\(redisExtra)}},
+         "cluster":{"redis":{"address":"\(redisAddress ?? "127.0.0.1:\(redisPort)")","timeoutMs":\(timeoutMs),"replicasHint":\(replicasHint)\(redisExtra)}},
          "upstreams":{"app":{"servers":[{"address":"\(upstream.address)"}]}},
          "routes":[{"name":"api","match":{"pathPrefix":"/"},"upstream":"app",
                     "rateLimit":{"requestsPerSecond":0.01,"burst":\(burst),"key":"\(key)","scope":"cluster",
@@ -173,6 +173,16 @@ struct ClusterRateLimitTests {
         var line: [UInt8] = []
         while !line.suffix(2).elementsEqual([13, 10]) { line += try client.readBytes(count: 1) }
         return String(decoding: line.dropLast(2), as: UTF8.self)
+    }
+
+    @Test func redisCanBeReachedOverAUnixSocket() throws {
+        let redis = try RedisServer(unixSocket: true)
+        let upstream = try FakeUpstream(handler: .echo)
+        let path = try #require(redis.unixSocket)
+        let gateway = try GatewayHarness(
+            config(upstream, redisPort: redis.port, burst: 2, redisAddress: "unix:" + path))
+        let statuses = try (0..<3).map { _ in try TestClient.get(port: gateway.port, path: "/u").status }
+        #expect(statuses == [200, 200, 429])
     }
 
     @Test func aReloadToAnotherRedisUsesItsBuckets() throws {

@@ -25,7 +25,7 @@ private final class LimiterProcess: Sendable {
     {
         loop = try EventLoop()
         var settings = RedisConnection.Settings(
-            address: SocketAddress(ipv4: 0x7f00_0001, port: redisPort), password: nil, database: 0,
+            address: .inet(SocketAddress(ipv4: 0x7f00_0001, port: redisPort)), password: nil, database: 0,
             timeoutNanoseconds: backend.timeoutNanoseconds)
         settings.backoffBaseNanoseconds = 10_000_000
         settings.backoffCapNanoseconds = 50_000_000

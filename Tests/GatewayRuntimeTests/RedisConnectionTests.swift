@@ -22,7 +22,8 @@ private final class LoopRedisClient: Sendable {
     ) throws {
         loop = try EventLoop()
         var settings = RedisConnection.Settings(
-            address: SocketAddress(ipv4: 0x7f00_0001, port: port), password: password.map { Array($0.utf8) },
+            address: .inet(SocketAddress(ipv4: 0x7f00_0001, port: port)),
+            password: password.map { Array($0.utf8) },
             database: database, timeoutNanoseconds: timeoutMilliseconds * 1_000_000)
         settings.limits = limits
         // Short backoff so reconnect tests do not wait long; the cap still applies.

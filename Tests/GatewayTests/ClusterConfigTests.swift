@@ -20,7 +20,7 @@ import Testing
                 rateLimit: #"{"requestsPerSecond": 10, "scope": "cluster"}"#)
         ).get()
         let redis = try #require(loaded.cluster?.redis)
-        #expect(redis.address.text == "127.0.0.1:6379")
+        #expect(redis.address.description == "127.0.0.1:6379")
         #expect(redis.password == nil && redis.database == 0)
         #expect(redis.timeoutMs == 5 && redis.replicasHint == 1)
         #expect(loaded.routes[0].rateLimit?.scope == .cluster)
@@ -56,8 +56,14 @@ import Testing
             ["cluster.redis.address: missing required key"]
         ),
         (
-            config(cluster: #"{"redis": {"address": "unix:/run/redis.sock"}}"#, rateLimit: "{}"),
-            ["cluster.redis.address: unix socket addresses are not supported yet; use host:port"]
+            config(cluster: #"{"redis": {"address": "unix:run/redis.sock"}}"#, rateLimit: "{}"),
+            ["cluster.redis.address: a unix socket path must be absolute: unix:/path"]
+        ),
+        (
+            config(
+                cluster: #"{"redis": {"address": "unix:/\#(String(repeating: "a", count: 107))"}}"#,
+                rateLimit: "{}"),
+            ["cluster.redis.address: a unix socket path holds at most 107 bytes"]
         ),
         (
             config(
@@ -80,6 +86,14 @@ import Testing
     ])
     func refusesWhatItCannotActOn(text: String, expected: [String]) {
         #expect(Fixtures.errors(text) == expected)
+    }
+
+    @Test func aUnixSocketAddressIsAPath() throws {
+        let loaded = try Fixtures.load(
+            Self.config(cluster: #"{"redis": {"address": "unix:/run/redis/redis.sock"}}"#, rateLimit: "{}")
+        ).get()
+        #expect(loaded.cluster?.redis.address == .unix("/run/redis/redis.sock"))
+        #expect(loaded.cluster?.redis.address.description == "unix:/run/redis/redis.sock")
     }
 
     @Test func theRunningConfigShowsTheClusterWithItsPasswordRedacted() throws {

@@ -8,10 +8,26 @@ public struct ClusterConfig: Sendable, Equatable {
     }
 }
 
+/// Where Redis listens (`cluster.redis.address`).
+public enum RedisAddress: Sendable, Equatable, CustomStringConvertible {
+    /// `host:port`, resolved when the file is loaded.
+    case tcp(ConfigAddress)
+    /// `unix:/path/to/redis.sock`.
+    case unix(String)
+
+    /// The address as written.
+    public var description: String {
+        switch self {
+        case .tcp(let address): return address.text
+        case .unix(let path): return "unix:" + path
+        }
+    }
+}
+
 /// `cluster.redis`: how to reach Redis (or Valkey).
 public struct RedisConfig: Sendable, Equatable {
-    /// `host:port`, resolved when the file is loaded.
-    public var address: ConfigAddress
+    /// `host:port` or `unix:/path`.
+    public var address: RedisAddress
     /// Sent with `AUTH` on every new connection; nil (the default) sends none.
     public var password: String?
     /// Selected with `SELECT` on every new connection unless 0 (the default).
@@ -23,7 +39,7 @@ public struct RedisConfig: Sendable, Equatable {
     public var replicasHint: Int
 
     public init(
-        address: ConfigAddress, password: String? = nil, database: Int = 0, timeoutMs: Int = 5,
+        address: RedisAddress, password: String? = nil, database: Int = 0, timeoutMs: Int = 5,
         replicasHint: Int = 1
     ) {
         self.address = address

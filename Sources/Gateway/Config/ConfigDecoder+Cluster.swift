@@ -1,6 +1,8 @@
 extension ConfigDecoder {
     static let clusterKeys: Set<String> = ["redis"]
     static let redisKeys: Set<String> = ["address", "password", "db", "timeoutMs", "replicasHint"]
+    /// `sun_path` is 108 bytes on Linux, one of them the terminating NUL.
+    static let maxUnixPathBytes = 107
 
     /// `cluster` (docs/configuration.md, "Cluster rate limits"); nil when absent.
     mutating func decodeCluster(_ root: ConfigObject) -> ClusterConfig? {
@@ -8,14 +10,24 @@ extension ConfigDecoder {
         guard let redisNode = required(cluster, "redis"),
             let redis = object(redisNode, at: cluster.path("redis"), keys: ConfigDecoder.redisKeys)
         else { return nil }
-        var address: ConfigAddress?
+        var address: RedisAddress?
         if let node = required(redis, "address") {
             if case .string(let text) = node.kind, text.hasPrefix("unix:") {
-                report(
-                    redis.path("address"), "unix socket addresses are not supported yet; use host:port",
-                    at: node.offset)
-            } else {
-                address = self.address(node, at: redis.path("address"), allowPortZero: false)
+                let path = String(text.dropFirst("unix:".count))
+                if !path.hasPrefix("/") {
+                    report(
+                        redis.path("address"), "a unix socket path must be absolute: unix:/path",
+                        at: node.offset)
+                } else if path.utf8.count > ConfigDecoder.maxUnixPathBytes || path.utf8.contains(0) {
+                    report(
+                        redis.path("address"),
+                        "a unix socket path holds at most \(ConfigDecoder.maxUnixPathBytes) bytes",
+                        at: node.offset)
+                } else {
+                    address = .unix(path)
+                }
+            } else if let tcp = self.address(node, at: redis.path("address"), allowPortZero: false) {
+                address = .tcp(tcp)
             }
         }
         var password: String?

@@ -15,7 +15,7 @@ public struct ConfigDiff: Sendable, Equatable {
         if old.accessLog != new.accessLog { changes.append("access log changed: \(new.accessLog.sink)") }
         if old.admin?.token != new.admin?.token { changes.append("admin token changed") }
         if old.cluster != new.cluster {
-            changes.append("cluster.redis changed: \(new.cluster?.redis.address.text ?? "none")")
+            changes.append("cluster.redis changed: \(new.cluster.map { "\($0.redis.address)" } ?? "none")")
         }
         if old.workers != new.workers {
             restartRequired.append(

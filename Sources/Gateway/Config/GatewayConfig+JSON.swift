@@ -27,7 +27,7 @@ extension ClusterConfig {
             (
                 "redis",
                 .object([
-                    ("address", .string(redis.address.text)),
+                    ("address", .string(redis.address.description)),
                     ("password", redis.password == nil ? .null : .string("[redacted]")),
                     ("db", .integer(redis.database)),
                     ("timeoutMs", .integer(redis.timeoutMs)),

@@ -25,7 +25,7 @@ extension GatewayConfig {
         if let redis = cluster?.redis {
             // Never the password, like the admin token.
             lines.append(
-                "cluster: redis \(redis.address.text) db \(redis.database), timeout \(redis.timeoutMs) ms,"
+                "cluster: redis \(redis.address) db \(redis.database), timeout \(redis.timeoutMs) ms,"
                     + " \(redis.replicasHint) replica(s) assumed"
                     + (redis.password == nil ? "" : " (password set)"))
         }

@@ -65,7 +65,7 @@ final class ClusterBackend: Sendable {
     var connectionSettings: RedisConnection.Settings? {
         config.map { config in
             RedisConnection.Settings(
-                address: SocketAddress(config.address), password: config.password.map { Array($0.utf8) },
+                address: config.address.connectionAddress, password: config.password.map { Array($0.utf8) },
                 database: config.database, timeoutNanoseconds: timeoutNanoseconds)
         }
     }
@@ -270,5 +270,14 @@ final class ClusterRateLimiter: Sendable {
 
     private func resumeWithFallback(_ waiters: [Waiter], now: UInt64) {
         for waiter in waiters { waiter.deliver(fallbackVerdict(key: waiter.key, now: now)) }
+    }
+}
+
+extension RedisAddress {
+    var connectionAddress: RedisConnection.Address {
+        switch self {
+        case .tcp(let address): return .inet(SocketAddress(address))
+        case .unix(let path): return .unix(path)
+        }
     }
 }

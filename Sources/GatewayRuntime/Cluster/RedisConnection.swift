@@ -17,8 +17,15 @@ import Reactor
 /// - it reconnects by itself, after a capped exponential backoff with full jitter, and sends
 ///   `AUTH` and `SELECT` before anything else on each new connection.
 final class RedisConnection: IOHandler, TimerHandler {
+    /// Where Redis listens.
+    enum Address: Sendable, Equatable {
+        case inet(SocketAddress)
+        /// A Unix-domain socket path (Redis's `unixsocket`).
+        case unix(String)
+    }
+
     struct Settings: Sendable {
-        var address: SocketAddress
+        var address: Address
         var password: [UInt8]?
         var database: Int
         /// How long a command may wait for its reply.
@@ -124,12 +131,18 @@ final class RedisConnection: IOHandler, TimerHandler {
         let fd: Int32
         let started: Socket.ConnectStart
         do {
-            (fd, started) = try Socket.startConnect(to: settings.address)
+            switch settings.address {
+            case .inet(let address):
+                (fd, started) = try Socket.startConnect(to: address)
+                Socket.setNoDelay(fd)
+            case .unix(let path):
+                fd = try Socket.connect(unixPath: path)
+                started = .connected
+            }
         } catch {
             scheduleReconnect()
             return false
         }
-        Socket.setNoDelay(fd)
         do {
             try loop.register(fd, handler: self)
         } catch {

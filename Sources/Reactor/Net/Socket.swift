@@ -105,6 +105,37 @@ public enum Socket {
         throw SystemError("connect", errno: code)
     }
 
+    /// The longest path a Unix-domain socket address holds (`sun_path` less its NUL).
+    public static let maxUnixPathBytes = MemoryLayout<sockaddr_un>.size - MemoryLayout<sa_family_t>.size - 1
+
+    /// Opens a non-blocking Unix-domain stream socket and connects it to `path`. Such a
+    /// connect completes at once or fails (EAGAIN: the listener's backlog is full), so a
+    /// started connect is a connected one.
+    public static func connect(unixPath path: String) throws(SystemError) -> Int32 {
+        let bytes = Array(path.utf8)
+        guard !bytes.isEmpty, bytes.count <= maxUnixPathBytes else {
+            throw SystemError("connect", errno: ENAMETOOLONG)
+        }
+        let fd = clinux_socket_nonblocking(AF_UNIX)
+        guard fd >= 0 else { throw SystemError("socket", errno: errno) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (index, byte) in bytes.enumerated() { raw[index] = byte }
+        }
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        guard result == 0 else {
+            let code = errno
+            closeDescriptor(fd)
+            throw SystemError("connect", errno: code)
+        }
+        return fd
+    }
+
     /// The pending error of a socket (SO_ERROR): 0 once a non-blocking connect succeeded.
     public static func pendingError(_ fd: Int32) -> Int32 {
         var value: Int32 = 0

@@ -14,12 +14,16 @@ final class RedisServer {
     private var process: ProcessRunner?
     private let directory: String
 
-    init(port: UInt16? = nil, password: String? = nil) throws {
+    /// Also listening on this Unix-domain socket (in the server's directory) when asked for.
+    let unixSocket: String?
+
+    init(port: UInt16? = nil, password: String? = nil, unixSocket: Bool = false) throws {
         self.port = try port ?? ProcessRunner.freePort()
         self.password = password
         var template = Array("/tmp/portico-redis.XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw TestingError.system("mkdtemp", errno) }
         directory = String(cString: made)
+        self.unixSocket = unixSocket ? directory + "/redis.sock" : nil
         try start()
     }
 
@@ -27,6 +31,7 @@ final class RedisServer {
         process?.terminate()
         _ = try? process?.waitForExit(timeout: .seconds(5))
         _ = unlink(directory + "/redis.log")
+        if let unixSocket { _ = unlink(unixSocket) }
         _ = rmdir(directory)
     }
 
@@ -37,6 +42,7 @@ final class RedisServer {
             "--dir", directory, "--logfile", directory + "/redis.log",
         ]
         if let password { arguments += ["--requirepass", password] }
+        if let unixSocket { arguments += ["--unixsocket", unixSocket, "--unixsocketperm", "700"] }
         process = try ProcessRunner(executable: Self.executable, arguments: arguments)
         try waitUntil("redis-server listens on \(port)", timeout: .seconds(10)) {
             (try? TestClient(port: port, timeout: .seconds(1))) != nil
