@@ -1,3 +1,4 @@
+import Glibc
 import PorticoTesting
 import Testing
 
@@ -183,6 +184,61 @@ struct ClusterRateLimitTests {
             config(upstream, redisPort: redis.port, burst: 2, redisAddress: "unix:" + path))
         let statuses = try (0..<3).map { _ in try TestClient.get(port: gateway.port, path: "/u").status }
         #expect(statuses == [200, 200, 429])
+    }
+
+    /// Separate `portico` processes (not only separate gateways in one process) share it.
+    @Test func twoGatewayProcessesShareOneLimit() throws {
+        let redis = try RedisServer()
+        let upstream = try FakeUpstream(handler: .echo)
+        let binary = try #require(ProcessRunner.builtProductPath(named: "portico"))
+        var processes: [(ProcessRunner, UInt16, TempConfig)] = []
+        for _ in 0..<2 {
+            let file = try TempConfig(config(upstream, redisPort: redis.port, burst: 5))
+            let process = try ProcessRunner(executable: binary, arguments: ["--config", file.path])
+            let line = try process.waitForLine(
+                containing: "msg=\"listening\"", in: .stderr, timeout: .seconds(20))
+            processes.append((process, try #require(UInt16(line.split(separator: "port=").last ?? "")), file))
+        }
+        var admitted = 0
+        for index in 0..<12 {
+            let status = try TestClient.get(port: processes[index % 2].1, path: "/p\(index)").status
+            #expect(status == 200 || status == 429)
+            if status == 200 { admitted += 1 }
+        }
+        #expect(admitted == 5)
+        for (process, _, _) in processes {
+            try process.signal(SIGTERM)
+            #expect(try process.waitForExit(timeout: .seconds(20)) == 0)
+        }
+    }
+
+    /// Flushed keys are full buckets again; a restarted Redis is used again once it is back
+    /// (after the breaker's one-second pause), with the script sent anew.
+    @Test func flushedKeysAndARestartedRedis() throws {
+        let redis = try RedisServer()
+        let upstream = try FakeUpstream(handler: .echo)
+        let gateway = try GatewayHarness(
+            config(upstream, redisPort: redis.port, burst: 3, key: "header:X-Key"))
+        // Each phase has its own key: a refusal is remembered locally, whatever Redis does.
+        func get(_ key: String) throws -> Int {
+            try TestClient.get(port: gateway.port, path: "/f", headers: [("X-Key", key)]).status
+        }
+        let first = try (0..<2).map { _ in try get("a") }
+        #expect(first == [200, 200])
+        let client = try TestClient(port: redis.port)
+        try client.send(Array("FLUSHALL\r\n".utf8))
+        #expect(try readLine(client) == "+OK")
+        let afterFlush = try (0..<4).map { _ in try get("a") }
+        #expect(afterFlush == [200, 200, 200, 429])
+
+        try redis.kill()
+        #expect(try get("b") == 503)
+        try redis.start()
+        try waitUntil(
+            "the gateway uses the restarted Redis", timeout: .seconds(10), interval: .milliseconds(50)
+        ) {
+            try get("c") == 200
+        }
     }
 
     @Test func aReloadToAnotherRedisUsesItsBuckets() throws {
