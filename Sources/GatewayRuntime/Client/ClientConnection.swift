@@ -446,18 +446,22 @@ final class ClientConnection: IOHandler, TimerHandler, DeferredHandler {
     }
 
     /// The verdict for the parked head (on this loop): the head is parsed and dispatched
-    /// again, taking `verdict` instead of asking the limiter (it was counted the first time,
-    /// and `startedAt` keeps its latency from its arrival). The head's fields lived in the
-    /// loop's shared field storage, which later heads have reused, hence the new parse.
+    /// again with `verdict` instead of asking the limiter (it was counted the first time, and
+    /// `startedAt` keeps its latency from its arrival). The head's fields lived in the loop's
+    /// shared field storage, which later heads have reused, hence the new parse.
     func resumeAfterRateLimit(_ verdict: ClusterRateLimiter.Verdict, startedAt: Instant) {
         guard phase == .awaitingRateLimit else { return }  // closed meanwhile
         phase = .awaitingHead
-        worker.resumedRateLimits[ObjectIdentifier(self)] = ResumedRateLimit(
-            verdict: verdict, startedAt: startedAt)
+        // The same bytes parsed before, so this cannot fail; if it did, the connection ends.
+        guard
+            case .complete(let head)? = try? parser.parse(input.readable, fieldStorage: &worker.fieldStorage)
+        else {
+            close()
+            return
+        }
+        worker.dispatcher.dispatch(
+            head, from: self, resumed: ResumedRateLimit(verdict: verdict, startedAt: startedAt))
         drive()
-        // A head that no longer parses cannot happen (the same bytes parsed before), but the
-        // verdict must not outlive this turn.
-        worker.resumedRateLimits[ObjectIdentifier(self)] = nil
     }
 
     // MARK: The exchange's ends

@@ -39,7 +39,10 @@ final class RequestDispatcher {
 
     /// Answers a complete request head that arrived on `client`. The head's spans point into
     /// `client.input.readable`; the head bytes are consumed here.
-    func dispatch(_ head: RequestHead, from client: ClientConnection) {
+    /// `resumed`: the verdict of a cluster rate limit for a head that waited for Redis and
+    /// is dispatched again (`ClientConnection.resumeAfterRateLimit`); it was counted, and its
+    /// clock started, the first time.
+    func dispatch(_ head: RequestHead, from client: ClientConnection, resumed: ResumedRateLimit? = nil) {
         let worker = client.worker
         let snapshot = worker.snapshot
         let bytes = client.input.readable
@@ -48,11 +51,6 @@ final class RequestDispatcher {
         // or X-Forwarded-For.
         let named = ConnectionNames(of: head, bytes: bytes)
         let requestID = clientRequestID(head, bytes, named: named) ?? worker.newRequestID()
-        // A head dispatched again after waiting for a cluster limit's verdict was counted
-        // (and its clock started) the first time.
-        let resumed =
-            worker.resumedRateLimits.isEmpty
-            ? nil : worker.resumedRateLimits.removeValue(forKey: ObjectIdentifier(client))
         let startedAt = resumed?.startedAt ?? worker.loop.instant
         if resumed == nil { worker.requestStarted() }
         var logDetails: RequestLogDetails?
@@ -111,53 +109,23 @@ final class RequestDispatcher {
         // Rate limiting comes first: a refused request costs no upstream work at all.
         var rateLimitDecision: RateLimitDecision?
         if let limitRef = route.rateLimitRef {
-            let verdict: ClusterRateLimiter.Verdict
-            if let resumed {
-                verdict = resumed.verdict
-            } else if let cluster = limitRef.takeUnretainedValue().cluster {
-                let key = rateLimitKey(
-                    limitRef.takeUnretainedValue(), head: head, bytes: bytes, client: client, named: named)
-                let deadline = RequestDeadline.budget(
-                    routeTimeout: route.timeout, clientHeader: clientTimeout(head, bytes, named: named)
-                ).map { (startedAt + $0).nanoseconds }
-                if let connection = worker.redis {
-                    guard
-                        let decided = cluster.decide(
-                            key: key, on: worker.loop, connection: connection, deadline: deadline,
-                            resume: { [client] verdict in
-                                client.resumeAfterRateLimit(verdict, startedAt: startedAt)
-                            })
-                    else {
-                        // Parked until Redis answers (or the call fails over to the fallback).
-                        client.parkForRateLimit()
-                        return
-                    }
-                    verdict = decided
-                } else {
-                    // No connection made for this generation's backend (cannot happen: the
-                    // worker makes one when it adopts the snapshot); never park without one.
-                    verdict = cluster.fallbackVerdict(key: key, now: worker.loop.now)
+            let decision: RateLimitDecision
+            if resumed == nil && limitRef._withUnsafeGuaranteedRef({ $0.cluster == nil }) {
+                decision = limitRef._withUnsafeGuaranteedRef { limit in
+                    limit.store.decide(
+                        key: rateLimitKey(limit, head: head, bytes: bytes, client: client, named: named),
+                        at: startedAt)
                 }
             } else {
-                verdict = .decided(
-                    limitRef._withUnsafeGuaranteedRef { limit in
-                        limit.store.decide(
-                            key: rateLimitKey(limit, head: head, bytes: bytes, client: client, named: named),
-                            at: startedAt)
-                    })
-            }
-            let decision: RateLimitDecision
-            switch verdict {
-            case .decided(let decided):
+                guard
+                    let decided = clusterDecision(
+                        limitRef.takeUnretainedValue(), resumed: resumed, route: route, head: head,
+                        bytes: bytes,
+                        client: client, named: named, startedAt: startedAt,
+                        record: RequestRecord(
+                            requestID: requestID, startedAt: startedAt, logDetails: logDetails))
+                else { return }
                 decision = decided
-            case .unavailable(let retryAfter):
-                var fields = HeadWriter(capacity: 32)
-                fields.field("Retry-After", decimal: retryAfter)
-                refuse(
-                    ProxyError(.rateLimitUnavailable, "the cluster rate limit cannot be checked now"),
-                    head: head,
-                    client: client, record: record(route), rateLimitFields: Array(fields.bytes))
-                return
             }
             if !decision.admitted {
                 worker.rateLimited(route)
@@ -260,6 +228,59 @@ final class RequestDispatcher {
             exchange.breakerAdmission = choice.admission
             client.beginExchange(exchange)
             exchange.start(deadline: deadline)
+        }
+    }
+
+    /// A cluster limit's decision (or a resumed request's), or nil when the request was
+    /// answered (503 from a `closed` fallback) or parked until Redis answers (the client is
+    /// resumed with the verdict). Out of line: routes without a cluster limit never pay for it.
+    @inline(never)
+    private func clusterDecision(
+        _ limit: RuntimeRateLimit, resumed: ResumedRateLimit?, route: RuntimeRoute, head: RequestHead,
+        bytes: UnsafeRawBufferPointer, client: ClientConnection, named: ConnectionNames, startedAt: Instant,
+        record: RequestRecord
+    ) -> RateLimitDecision? {
+        let worker = client.worker
+        let verdict: ClusterRateLimiter.Verdict
+        if let resumed {
+            verdict = resumed.verdict
+        } else {
+            let key = rateLimitKey(limit, head: head, bytes: bytes, client: client, named: named)
+            guard let cluster = limit.cluster else { return limit.store.decide(key: key, at: startedAt) }
+            if let connection = worker.redis {
+                let deadline = RequestDeadline.budget(
+                    routeTimeout: route.timeout, clientHeader: clientTimeout(head, bytes, named: named)
+                ).map { (startedAt + $0).nanoseconds }
+                guard
+                    let decided = cluster.decide(
+                        key: key, on: worker.loop, connection: connection, deadline: deadline,
+                        resume: { [client] verdict in
+                            client.resumeAfterRateLimit(verdict, startedAt: startedAt)
+                        })
+                else {
+                    // Parked until Redis answers (or the call fails over to the fallback).
+                    client.parkForRateLimit()
+                    return nil
+                }
+                verdict = decided
+            } else {
+                // No connection made for this generation's backend (cannot happen: the worker
+                // makes one when it adopts the snapshot); never park without one.
+                verdict = cluster.fallbackVerdict(key: key, now: worker.loop.now)
+            }
+        }
+        switch verdict {
+        case .decided(let decision):
+            return decision
+        case .unavailable(let retryAfter):
+            var fields = HeadWriter(capacity: 32)
+            fields.field("Retry-After", decimal: retryAfter)
+            var record = record
+            record.route = route
+            refuse(
+                ProxyError(.rateLimitUnavailable, "the cluster rate limit cannot be checked now"), head: head,
+                client: client, record: record, rateLimitFields: Array(fields.bytes))
+            return nil
         }
     }
 

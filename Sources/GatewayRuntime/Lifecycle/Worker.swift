@@ -39,10 +39,6 @@ final class Worker {
     /// made for.
     private(set) var redis: RedisConnection?
     private var redisBackend: ClusterBackend?
-    /// Verdicts of cluster rate limits for requests that waited for Redis, by connection:
-    /// the request's head is dispatched again and takes its verdict here (see
-    /// `ClientConnection.resumeAfterRateLimit`). Empty but for the moment of a resume.
-    var resumedRateLimits: [ObjectIdentifier: ResumedRateLimit] = [:]
 
     init(index: Int, loop: EventLoop, shared: GatewayShared, snapshot: RuntimeSnapshot) {
         self.index = index
