@@ -212,6 +212,36 @@ struct ClusterRateLimitTests {
         }
     }
 
+    /// Operators see the fallback begin and end in the log.
+    @Test func theLogSaysWhenTheFallbackBeginsAndEnds() throws {
+        let redis = try RedisServer()
+        let upstream = try FakeUpstream(handler: .echo)
+        let binary = try #require(ProcessRunner.builtProductPath(named: "portico"))
+        let file = try TempConfig(config(upstream, redisPort: redis.port, burst: 1000, key: "header:X-Key"))
+        let process = try ProcessRunner(executable: binary, arguments: ["--config", file.path])
+        let line = try process.waitForLine(
+            containing: "msg=\"listening\"", in: .stderr, timeout: .seconds(20))
+        let port = try #require(UInt16(line.split(separator: "port=").last ?? ""))
+        func get(_ key: Int) throws -> Int {
+            try TestClient.get(port: port, path: "/l", headers: [("X-Key", "k\(key)")]).status
+        }
+        #expect(try get(0) == 200)
+        try redis.kill()
+        for key in 1...3 { #expect(try get(key) == 503) }
+        let failing = try process.waitForLine(
+            containing: "Redis is failing", in: .stderr, timeout: .seconds(10))
+        #expect(failing.contains("level=warn"))
+        try redis.start()
+        var key = 10
+        try waitUntil("Redis is used again", timeout: .seconds(10), interval: .milliseconds(20)) {
+            key += 1
+            return try get(key) == 200
+        }
+        _ = try process.waitForLine(containing: "Redis answers again", in: .stderr, timeout: .seconds(10))
+        try process.signal(SIGTERM)
+        #expect(try process.waitForExit(timeout: .seconds(20)) == 0)
+    }
+
     /// Flushed keys are full buckets again; a restarted Redis is used again once it is back
     /// (after the breaker's one-second pause), with the script sent anew.
     @Test func flushedKeysAndARestartedRedis() throws {

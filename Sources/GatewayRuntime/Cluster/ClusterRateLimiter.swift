@@ -35,6 +35,13 @@ final class ClusterBackend: Sendable {
     /// `cluster.redis` as configured; nil for a backend made by a test.
     let config: RedisConfig?
     let timeoutNanoseconds: UInt64
+    /// Told when the fallback begins (the breaker trips) and ends (a probe succeeds).
+    private let onTransition: @Sendable (Transition) -> Void
+
+    enum Transition: Sendable {
+        case fallback(redis: String, cause: ClusterBackendError)
+        case recovered(redis: String)
+    }
     /// The breaker and the counters `/stats` shows, under one lock: taken once per call to
     /// Redis (at most one per leased batch of admissions), never per admission.
     private let state: Mutex<State>
@@ -46,17 +53,27 @@ final class ClusterBackend: Sendable {
         var latency = LatencyHistogram()
     }
 
-    init(timeoutNanoseconds: UInt64, breaker: BackendBreaker = BackendBreaker()) {
+    init(timeoutNanoseconds: UInt64, breaker: BackendBreaker = ClusterBackend.breaker) {
         self.config = nil
         self.timeoutNanoseconds = timeoutNanoseconds
         self.state = Mutex(State(breaker: breaker))
+        onTransition = { _ in }
     }
 
-    init(config: RedisConfig) {
+    init(config: RedisConfig, onTransition: @escaping @Sendable (Transition) -> Void = { _ in }) {
         self.config = config
         timeoutNanoseconds = UInt64(config.timeoutMs) * 1_000_000
-        state = Mutex(State(breaker: BackendBreaker()))
+        state = Mutex(State(breaker: Self.breaker))
+        self.onTransition = onTransition
     }
+
+    /// Three failed calls in a row trip it; a probe every 250 ms ends it as soon as Redis
+    /// answers. Short, because a gateway still on its fallback while the others are back on
+    /// Redis adds its local share to the fleet's limit (docs/configuration.md, "Cluster
+    /// rate limits").
+    static var breaker: BackendBreaker { BackendBreaker(threshold: 3, cooldownNanoseconds: 250_000_000) }
+
+    private var redisText: String { config.map { "\($0.address)" } ?? "test" }
 
     /// A copy of the counters, for `/stats`.
     var counters: State { state.withLock { $0 } }
@@ -78,17 +95,21 @@ final class ClusterBackend: Sendable {
     func callSent() { state.withLock { $0.operations += 1 } }
 
     func callSucceeded(roundTripNanoseconds: UInt64) {
-        state.withLock { state in
+        let recovered = state.withLock { state in
+            let wasOpen = state.breaker.isOpen
             state.breaker.callSucceeded()
             state.latency.record(nanoseconds: roundTripNanoseconds)
+            return wasOpen
         }
+        if recovered { onTransition(.recovered(redis: redisText)) }
     }
 
     func callFailed(_ kind: ClusterBackendError, now: UInt64) {
-        state.withLock { state in
-            _ = state.breaker.callFailed(now: now)
+        let tripped = state.withLock { state in
             state.errors[ClusterBackendError.allCases.firstIndex(of: kind)!] += 1
+            return state.breaker.callFailed(now: now)
         }
+        if tripped { onTransition(.fallback(redis: redisText, cause: kind)) }
     }
 }
 

@@ -34,7 +34,8 @@ final class RedisConnection: IOHandler, TimerHandler {
         /// dropped (and remade) rather than left to swallow every later command's time.
         var hungNanoseconds: UInt64 = 1_000_000_000
         var backoffBaseNanoseconds: UInt64 = 50_000_000
-        var backoffCapNanoseconds: UInt64 = 2_000_000_000
+        /// Short: while it lasts the gateway cannot leave its fallback (see `ClusterBackend`).
+        var backoffCapNanoseconds: UInt64 = 500_000_000
         var limits = RESPLimits()
     }
 

@@ -76,7 +76,8 @@ package final class GatewayServer: Sendable {
             log: log, accessLog: accessLog, maxConnections: config.limits.maxConnections, workers: workerCount
         )
         let snapshot = SnapshotBuilder.build(
-            config, generation: 1, previous: nil, onRateLimitOverflow: Self.rateLimitOverflowWarning(log))
+            config, generation: 1, previous: nil, onRateLimitOverflow: Self.rateLimitOverflowWarning(log),
+            onClusterFallback: Self.clusterFallbackLog(log))
         state = Mutex(State(snapshot: snapshot, loadedAt: WallClock.iso8601Now()))
     }
 
@@ -179,6 +180,21 @@ package final class GatewayServer: Sendable {
         }
     }
 
+    /// Cluster rate limits going to their fallback (Redis failing) and back.
+    private static func clusterFallbackLog(_ log: ProcessLog) -> @Sendable (ClusterBackend.Transition) -> Void
+    {
+        { transition in
+            switch transition {
+            case .fallback(let redis, let cause):
+                log.warn(
+                    "Redis is failing; cluster rate limits apply their onBackendError",
+                    ["redis": redis, "error": cause.rawValue])
+            case .recovered(let redis):
+                log.info("Redis answers again; cluster rate limits are shared again", ["redis": redis])
+            }
+        }
+    }
+
     private struct BindError: Error {
         let message: String
     }
@@ -276,7 +292,8 @@ package final class GatewayServer: Sendable {
 
         let snapshot = SnapshotBuilder.build(
             config, generation: current.generation + 1, previous: current,
-            onRateLimitOverflow: Self.rateLimitOverflowWarning(log))
+            onRateLimitOverflow: Self.rateLimitOverflowWarning(log),
+            onClusterFallback: Self.clusterFallbackLog(log))
         let oldListeners = state.withLock { $0.listeners }
         let newKeys = Set(snapshot.listeners.map(\.key))
         let added = snapshot.listeners.filter { oldListeners[$0.key] == nil }

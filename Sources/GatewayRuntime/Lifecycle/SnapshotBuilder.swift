@@ -8,7 +8,8 @@ enum SnapshotBuilder {
     /// keys share one bucket (reported at most once a minute per route).
     static func build(
         _ config: GatewayConfig, generation: Int, previous: RuntimeSnapshot?,
-        onRateLimitOverflow: @escaping @Sendable (String) -> Void = { _ in }
+        onRateLimitOverflow: @escaping @Sendable (String) -> Void = { _ in },
+        onClusterFallback: @escaping @Sendable (ClusterBackend.Transition) -> Void = { _ in }
     ) -> RuntimeSnapshot {
         // Counters are keyed by name, so a route or upstream that keeps its name keeps its slot.
         var layout = previous?.statLayout ?? StatLayout()
@@ -50,7 +51,7 @@ enum SnapshotBuilder {
         // The Redis backend (its breaker) stays while cluster.redis stays the same.
         let cluster: ClusterBackend? = config.cluster.map { cluster in
             if let previous = previous?.cluster, previous.config == cluster.redis { return previous }
-            return ClusterBackend(config: cluster.redis)
+            return ClusterBackend(config: cluster.redis, onTransition: onClusterFallback)
         }
         // A route keeps its buckets while its rateLimit (and the backend) stays the same.
         let carriedLimits = Dictionary(
