@@ -48,12 +48,7 @@ extension StatsReport {
         json.beginObject(.clusterRedisErrors)
         for (kind, count) in cluster.redisErrors { json.field(named: kind, count) }
         json.endObject()
-        json.beginObject(.clusterRedisLatency)
-        for (key, percentile) in StatCatalog.recentLatencyPercentiles {
-            json.field(named: key, decimal: cluster.redisLatency.percentile(percentile))
-        }
-        json.field(named: StatCatalog.recentLatencyMaxKey, decimal: cluster.redisLatency.max)
-        json.endObject()
+        writePercentiles(cluster.redisLatency, as: .clusterRedisLatency, to: &json)
         json.endObject()
         json.beginObject(.clusterRoutes)
         for route in cluster.routes {
@@ -67,6 +62,18 @@ extension StatsReport {
             json.endObject()
         }
         json.endObject()
+        json.endObject()
+    }
+
+    /// `{"p50":…,"p90":…,"p99":…,"max":…}` in milliseconds.
+    private func writePercentiles(
+        _ histogram: LatencyHistogram, as stat: StatCatalog, to json: inout StatsJSONWriter
+    ) {
+        json.beginObject(stat)
+        for (key, percentile) in StatCatalog.recentLatencyPercentiles {
+            json.field(named: key, decimal: histogram.percentile(percentile))
+        }
+        json.field(named: StatCatalog.recentLatencyMaxKey, decimal: histogram.max)
         json.endObject()
     }
 
@@ -95,12 +102,7 @@ extension StatsReport {
         json.field(.retries, route.retries)
         json.field(.timeouts, route.timeouts)
         json.field(.cancelled, route.cancelled)
-        json.beginObject(.recentLatency)
-        for (key, percentile) in StatCatalog.recentLatencyPercentiles {
-            json.field(named: key, decimal: route.recentLatency.percentile(percentile))
-        }
-        json.field(named: StatCatalog.recentLatencyMaxKey, decimal: route.recentLatency.max)
-        json.endObject()
+        writePercentiles(route.recentLatency, as: .recentLatency, to: &json)
         json.endObject()
     }
 
