@@ -34,21 +34,15 @@ private final class AdminAcceptor: IOHandler {
     }
 
     func handleIO(_ events: IOEvents) {
+        let log = gateway.log
         for _ in 0..<64 {
-            let client: Int32
-            switch Socket.accept(fd) {
-            case .connection(let accepted, _):
-                client = accepted
-            case .wouldBlock:
-                return
-            case .failed(let error):
-                if AcceptPause.isResourceShortage(error) {
-                    gateway.log.warnRateLimited(
-                        "accept failed", ["listener": "admin", "error": error.reason])
-                    acceptPause.pause(self)
-                }
-                return
-            }
+            guard
+                let client = acceptPause.accept(
+                    for: self,
+                    shortage: {
+                        log.warnRateLimited("accept failed", ["listener": "admin", "error": $0.reason])
+                    })
+            else { return }
             let connection = AdminConnection(fd: client, loop: loop, gateway: gateway)
             do {
                 try loop.register(client, handler: connection)

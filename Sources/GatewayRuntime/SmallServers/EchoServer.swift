@@ -34,17 +34,7 @@ private final class EchoAcceptor: IOHandler {
     }
 
     func handleIO(_ events: IOEvents) {
-        while true {
-            let client: Int32
-            switch Socket.accept(fd) {
-            case .connection(let accepted, _):
-                client = accepted
-            case .wouldBlock:
-                return
-            case .failed(let error):
-                if AcceptPause.isResourceShortage(error) { acceptPause.pause(self) }
-                return
-            }
+        while let client = acceptPause.accept(for: self) {
             let connection = EchoConnection(fd: client, loop: loop, name: name)
             do {
                 try loop.register(client, handler: connection)

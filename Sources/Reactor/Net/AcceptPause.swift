@@ -29,6 +29,23 @@ public final class AcceptPause: TimerHandler {
 
     public var isPaused: Bool { parked != nil }
 
+    /// The next connection waiting on the socket, or nil when there is none now. A shortage
+    /// pauses the socket with `acceptor` (its handler) parked, and is told to `shortage`.
+    public func accept(for acceptor: any IOHandler, shortage: (SystemError) -> Void = { _ in }) -> Int32? {
+        switch Socket.accept(fd) {
+        case .connection(let client, _):
+            return client
+        case .wouldBlock:
+            return nil
+        case .failed(let error):
+            if Self.isResourceShortage(error) {
+                shortage(error)
+                pause(acceptor)
+            }
+            return nil
+        }
+    }
+
     /// Deregisters `acceptor` (the socket's handler) and registers it again after the pause.
     public func pause(_ acceptor: any IOHandler) {
         guard parked == nil else { return }
